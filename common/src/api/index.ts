@@ -1,0 +1,2 @@
+/** Every REST shape, one module per Rucio resource. */
+export * from './accounts.js';

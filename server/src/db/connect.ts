@@ -1,0 +1,68 @@
+/** Opens the catalog on SQLite (embedded default) or PostgreSQL (scale-out) behind one kysely API. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open catalog database. */
+export interface CatalogDb {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Largest number of bound parameters one statement may carry on this engine. */
+  maxParams: number;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** `postgres://…` for PostgreSQL; otherwise SQLite at `sqlitePath`. */
+  databaseUrl?: string;
+  sqlitePath?: string;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+// int8 and numeric come back as strings by default; catalog values (bytes, counts) fit in 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
+
+/** Opens (and migrates to the latest schema) the catalog described by `opts`. */
+export async function openCatalog(opts: OpenOptions): Promise<CatalogDb> {
+  let catalog: CatalogDb;
+  if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+    catalog = { db, dialect: 'postgres', maxParams: 30000, close: () => db.destroy() };
+  } else {
+    const file = opts.sqlitePath ?? ':memory:';
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only power loss can drop the last commits.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+    sqlite.pragma('cache_size = -65536');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    catalog = { db, dialect: 'sqlite', maxParams: 32000, close: () => db.destroy() };
+  }
+  await migrate(catalog.db);
+  return catalog;
+}
+
+/** Applies every pending migration; throws with the failing migration's name. */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Versioned schema migrations, written once with kysely's schema builder so the same steps run
+ * on SQLite and PostgreSQL. Append new migrations; never edit one that has shipped.
+ */
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the evolving row types
+type AnyDb = Kysely<any>;
+
+const ts = 'text';
+
+const m0001: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('accounts')
+      .addColumn('account', 'text', (c) => c.primaryKey())
+      .addColumn('account_type', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('email', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addColumn('suspended_at', ts)
+      .addColumn('deleted_at', ts)
+      .execute();
+    await db.schema
+      .createTable('identities')
+      .addColumn('identity', 'text', (c) => c.notNull())
+      .addColumn('identity_type', 'text', (c) => c.notNull())
+      .addColumn('password', 'text')
+      .addColumn('email', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('identities_pk', ['identity', 'identity_type'])
+      .execute();
+    await db.schema
+      .createTable('account_map')
+      .addColumn('identity', 'text', (c) => c.notNull())
+      .addColumn('identity_type', 'text', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull().references('accounts.account'))
+      .addColumn('is_default', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('account_map_pk', ['identity', 'identity_type', 'account'])
+      .execute();
+    await db.schema.createIndex('account_map_account_idx').on('account_map').column('account').execute();
+    await db.schema
+      .createTable('account_attrs')
+      .addColumn('account', 'text', (c) => c.notNull().references('accounts.account'))
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('account_attrs_pk', ['account', 'key'])
+      .execute();
+    await db.schema
+      .createTable('tokens')
+      .addColumn('token_hash', 'text', (c) => c.primaryKey())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('identity', 'text')
+      .addColumn('auth_type', 'text', (c) => c.notNull())
+      .addColumn('expired_at', ts, (c) => c.notNull())
+      .addColumn('ip', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('tokens_expired_idx').on('tokens').column('expired_at').execute();
+    await db.schema
+      .createTable('scopes')
+      .addColumn('scope', 'text', (c) => c.primaryKey())
+      .addColumn('account', 'text', (c) => c.notNull().references('accounts.account'))
+      .addColumn('is_default', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('scopes_account_idx').on('scopes').column('account').execute();
+
+    let dids = db.schema
+      .createTable('dids')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('did_type', 'text', (c) => c.notNull())
+      .addColumn('is_open', 'integer')
+      .addColumn('monotonic', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('hidden', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('obsolete', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('suppressed', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('complete', 'integer')
+      .addColumn('availability', 'text', (c) => c.notNull().defaultTo('A'))
+      .addColumn('bytes', 'bigint')
+      .addColumn('length', 'bigint')
+      .addColumn('events', 'bigint')
+      .addColumn('md5', 'text')
+      .addColumn('adler32', 'text')
+      .addColumn('guid', 'text')
+      .addColumn('purge_replicas', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('expired_at', ts)
+      .addColumn('closed_at', ts)
+      .addColumn('accessed_at', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull());
+    for (const col of [
+      'datatype',
+      'project',
+      'stream_name',
+      'prod_step',
+      'version',
+      'campaign',
+      'provenance',
+      'phys_group',
+    ]) {
+      dids = dids.addColumn(col, 'text');
+    }
+    for (const col of ['run_number', 'task_id', 'panda_id', 'lumiblocknr']) {
+      dids = dids.addColumn(col, 'bigint');
+    }
+    await dids.addPrimaryKeyConstraint('dids_pk', ['scope', 'name']).execute();
+    await db.schema.createIndex('dids_expired_idx').on('dids').column('expired_at').execute();
+    await db.schema.createIndex('dids_guid_idx').on('dids').column('guid').execute();
+
+    await db.schema
+      .createTable('did_meta')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('value_json', 'text', (c) => c.notNull())
+      .addColumn('value_num', 'double precision')
+      .addPrimaryKeyConstraint('did_meta_pk', ['scope', 'name', 'key'])
+      .execute();
+    await db.schema.createIndex('did_meta_key_idx').on('did_meta').columns(['key', 'value_json']).execute();
+
+    await db.schema
+      .createTable('contents')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('child_scope', 'text', (c) => c.notNull())
+      .addColumn('child_name', 'text', (c) => c.notNull())
+      .addColumn('did_type', 'text', (c) => c.notNull())
+      .addColumn('child_type', 'text', (c) => c.notNull())
+      .addColumn('bytes', 'bigint')
+      .addColumn('adler32', 'text')
+      .addColumn('md5', 'text')
+      .addColumn('guid', 'text')
+      .addColumn('events', 'bigint')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('contents_pk', ['scope', 'name', 'child_scope', 'child_name'])
+      .execute();
+    await db.schema
+      .createIndex('contents_child_idx')
+      .on('contents')
+      .columns(['child_scope', 'child_name'])
+      .execute();
+
+    await db.schema
+      .createTable('rses')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('rse', 'text', (c) => c.notNull().unique())
+      .addColumn('vo', 'text', (c) => c.notNull().defaultTo('def'))
+      .addColumn('rse_type', 'text', (c) => c.notNull())
+      .addColumn('deterministic', 'integer', (c) => c.notNull())
+      .addColumn('volatile', 'integer', (c) => c.notNull())
+      .addColumn('staging_area', 'integer', (c) => c.notNull())
+      .addColumn('city', 'text')
+      .addColumn('region_code', 'text')
+      .addColumn('country_name', 'text')
+      .addColumn('continent', 'text')
+      .addColumn('time_zone', 'text')
+      .addColumn('isp', 'text')
+      .addColumn('asn', 'text')
+      .addColumn('longitude', 'double precision')
+      .addColumn('latitude', 'double precision')
+      .addColumn('availability_read', 'integer', (c) => c.notNull())
+      .addColumn('availability_write', 'integer', (c) => c.notNull())
+      .addColumn('availability_delete', 'integer', (c) => c.notNull())
+      .addColumn('qos_class', 'text')
+      .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('deleted_at', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('rse_attrs')
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('value_json', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('rse_attrs_pk', ['rse_id', 'key'])
+      .execute();
+    await db.schema
+      .createTable('rse_protocols')
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('scheme', 'text', (c) => c.notNull())
+      .addColumn('hostname', 'text', (c) => c.notNull())
+      .addColumn('port', 'integer', (c) => c.notNull())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('impl', 'text', (c) => c.notNull())
+      .addColumn('read_lan', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('write_lan', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('delete_lan', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('read_wan', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('write_wan', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('delete_wan', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('third_party_copy_read', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('third_party_copy_write', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('extended_attributes', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('rse_protocols_pk', ['rse_id', 'scheme', 'hostname', 'port'])
+      .execute();
+    await db.schema
+      .createTable('replicas')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('bytes', 'bigint', (c) => c.notNull())
+      .addColumn('md5', 'text')
+      .addColumn('adler32', 'text')
+      .addColumn('path', 'text')
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('lock_cnt', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('tombstone', ts)
+      .addColumn('accessed_at', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('replicas_pk', ['scope', 'name', 'rse_id'])
+      .execute();
+    await db.schema
+      .createIndex('replicas_rse_state_idx')
+      .on('replicas')
+      .columns(['rse_id', 'state'])
+      .execute();
+    await db.schema
+      .createIndex('replicas_tombstone_idx')
+      .on('replicas')
+      .columns(['rse_id', 'tombstone'])
+      .execute();
+    await db.schema
+      .createTable('account_limits')
+      .addColumn('account', 'text', (c) => c.notNull().references('accounts.account'))
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('bytes', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('account_limits_pk', ['account', 'rse_id'])
+      .execute();
+    await sql`select 1`.execute(db);
+  },
+};
+
+/** All migrations in order; kysely records applied ones in its own table. */
+export const migrations: Record<string, Migration> = {
+  '0001_catalog': m0001,
+};
+
+/** Provider that hands kysely's Migrator the in-code migrations (no files read at run time). */
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * Typed errors named after Rucio's exception classes. The HTTP layer turns each into
+ * `{ExceptionClass, ExceptionMessage}` with the status Rucio uses, so Rucio clients map them back.
+ */
+
+/** Base of every error the catalog raises on purpose; `status` is the HTTP status Rucio answers with. */
+export class RucioError extends Error {
+  readonly status: number;
+  constructor(name: string, status: number, message: string) {
+    super(message);
+    this.name = name;
+    this.status = status;
+  }
+}
+
+const kind =
+  (name: string, status: number) =>
+  (message: string): RucioError =>
+    new RucioError(name, status, message);
+
+// Rucio answers AccessDenied with 401 (not 403); clients rely on that.
+export const accessDenied = kind('AccessDenied', 401);
+export const cannotAuthenticate = kind('CannotAuthenticate', 401);
+export const identityNotFound = kind('IdentityNotFound', 401);
+export const invalidObject = kind('InvalidObject', 400);
+export const invalidValue = kind('ValueError', 400);
+export const typeError = kind('TypeError', 400);
+export const keyError = kind('KeyError', 400);
+export const invalidType = kind('InvalidType', 400);
+export const invalidAccountType = kind('InvalidAccountType', 400);
+export const invalidRseExpression = kind('InvalidRSEExpression', 400);
+export const invalidPath = kind('InvalidPath', 400);
+export const unsupportedOperation = kind('UnsupportedOperation', 409);
+export const duplicate = kind('Duplicate', 409);
+export const dataIdentifierAlreadyExists = kind('DataIdentifierAlreadyExists', 409);
+export const fileAlreadyExists = kind('FileAlreadyExists', 409);
+export const fileConsistencyMismatch = kind('FileConsistencyMismatch', 409);
+export const replicaAlreadyExists = kind('Duplicate', 409);
+export const accountNotFound = kind('AccountNotFound', 404);
+export const scopeNotFound = kind('ScopeNotFound', 404);
+export const didNotFound = kind('DataIdentifierNotFound', 404);
+export const rseNotFound = kind('RSENotFound', 404);
+export const rseProtocolNotSupported = kind('RSEProtocolNotSupported', 404);
+export const replicaNotFound = kind('ReplicaNotFound', 404);
+export const keyNotFound = kind('KeyNotFound', 404);
+export const counterNotFound = kind('CounterNotFound', 404);
+export const identityError = kind('IdentityError', 400);
+export const unsupportedContentType = kind('UnsupportedRequestedContentType', 406);
+export const routeNotFound = kind('MethodNotAllowed', 404);
+export const requestTooLarge = kind('InputValidationError', 413);
+export const inputValidationError = kind('InputValidationError', 400);
+export const databaseError = kind('DatabaseException', 500);

@@ -1,0 +1,5 @@
+/** Oxbow server: catalog, REST API and daemons. */
+export { buildApp } from './app.js';
+export { type PartialSettings, resolveSettings, type ServerSettings } from './config.js';
+export { type CatalogDb, openCatalog } from './db/connect.js';
+export { openCatalogFor, type RunningServer, startServer } from './server.js';

@@ -1,0 +1,3 @@
+/** Helpers for tests and benchmarks of every package: throwaway PostgreSQL, in-process servers. */
+export * from './postgres.js';
+export * from './server.js';
