@@ -42,3 +42,6 @@ export class InputError extends RootIoError {
     super(message);
   }
 }
+
+/** The merge cannot proceed (output exists, no usable input, objects of different classes…). */
+export class MergeError extends RootIoError {}
