@@ -1,0 +1,444 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type Dispatcher, request } from 'undici';
+import { checksumStream, createChecksumStream, normalizeAdler32 } from '../checksum.js';
+import { errorFromHttpStatus, StorageError, throwIfAborted, toStorageError } from '../errors.js';
+import { createHttpAgent, readErrorText } from '../http.js';
+import {
+  bareHostname,
+  buildPfn,
+  collapseSlashes,
+  encodePathSegments,
+  normalizePrefix,
+  toRelativePath,
+  webServicePath,
+} from '../pfn.js';
+import type {
+  AdapterOptions,
+  ChecksumAlgorithm,
+  ChecksumResult,
+  ListEntry,
+  OpOptions,
+  ReadOptions,
+  RseProtocol,
+  StatResult,
+  StorageAdapter,
+  TpcOptions,
+  WriteOptions,
+  WriteResult,
+} from '../types.js';
+import { checkWriteOptions, tempSuffix, verifyStored, verifyStreamed } from '../verify.js';
+import { parseDigestHeader, parseMultistatus } from './multistatus.js';
+
+/** Marker in temporary upload names; list() hides such files. */
+const TEMP_MARK = '.oxbow-part-';
+
+/** HTTP scheme a WebDAV protocol scheme travels over. */
+export function httpScheme(scheme: string): 'http' | 'https' {
+  const s = scheme.toLowerCase();
+  return s === 'http' || s === 'dav' ? 'http' : 'https';
+}
+
+/** Converts a davs:// / dav:// PFN into the https:// / http:// URL a server understands. */
+export function toHttpUrl(pfn: string): string {
+  return pfn.replace(/^davs:\/\//i, 'https://').replace(/^dav:\/\//i, 'http://');
+}
+
+/** Minimum assumed upload speed used to size the wait for a PUT's answer (bytes per ms). */
+const MIN_UPLOAD_BYTES_PER_MS = 100;
+
+/**
+ * Adapter for WebDAV/HTTP(S) RSEs (davs, https, http) over undici: PUT/GET/HEAD/DELETE/MKCOL/PROPFIND/MOVE,
+ * RFC 3230 Want-Digest for server-side adler32 where the server supports it, and HTTP-TPC COPY.
+ */
+export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptions = {}): StorageAdapter {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const agent: Dispatcher = createHttpAgent({
+    credentials: options.credentials,
+    timeoutMs,
+    connections: options.concurrency ?? 8,
+  });
+  const port = protocol.port ? `:${protocol.port}` : '';
+  const origin = `${httpScheme(protocol.scheme)}://${bareHostname(protocol)}${port}`;
+  const basePath = collapseSlashes(`${webServicePath(protocol)}${normalizePrefix(protocol.prefix)}`);
+  const token = options.credentials?.bearerToken;
+  const authHeaders: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  /** Directories known to exist (so each is created at most once per adapter). */
+  const knownDirs = new Set<string>(['']);
+  /** undefined until the first HEAD tells whether the server answers Want-Digest. */
+  let digestSupported: boolean | undefined;
+
+  function urlOf(rel: string, dir = false): string {
+    const p = `${basePath}${encodePathSegments(rel)}`;
+    return `${origin}${dir && !p.endsWith('/') ? `${p}/` : p}`;
+  }
+
+  interface CallOpts {
+    headers?: Record<string, string>;
+    body?: Readable | string;
+    signal?: AbortSignal;
+    ok: number[];
+    headersTimeout?: number;
+  }
+
+  /** One request; statuses outside `ok` become classified StorageErrors carrying the server's text. */
+  async function call(method: string, url: string, what: string, target: string, o: CallOpts) {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers: { ...authHeaders, ...o.headers },
+        body: o.body,
+        signal: o.signal,
+        dispatcher: agent,
+        headersTimeout: o.headersTimeout,
+      });
+    } catch (err) {
+      throw toStorageError(err, what, target);
+    }
+    if (!o.ok.includes(res.statusCode)) {
+      const text = method === 'HEAD' ? '' : await readErrorText(res.body);
+      if (method === 'HEAD') await res.body.dump().catch(() => undefined);
+      throw errorFromHttpStatus(res.statusCode, what, target, text);
+    }
+    return res;
+  }
+
+  /** HEAD asking for server checksums; returns size and digests (and remembers digest support). */
+  async function head(rel: string, what: string, signal?: AbortSignal, want = 'adler32, md5') {
+    const headers: Record<string, string> = digestSupported === false ? {} : { 'want-digest': want };
+    const res = await call('HEAD', urlOf(rel), what, rel, { headers, signal, ok: [200, 204] });
+    await res.body.dump().catch(() => undefined);
+    const digest = parseDigestHeader(res.headers.digest as string | string[] | undefined);
+    if (digestSupported === undefined)
+      digestSupported = digest.adler32 !== undefined || digest.md5 !== undefined;
+    const len = res.headers['content-length'];
+    const lm = res.headers['last-modified'];
+    return {
+      size: len !== undefined ? Number(len) : undefined,
+      mtime: typeof lm === 'string' ? new Date(lm) : undefined,
+      ...digest,
+    };
+  }
+
+  async function propfind(rel: string, depth: 0 | 1, what: string, signal?: AbortSignal) {
+    const body =
+      '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>' +
+      '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/></D:prop></D:propfind>';
+    const res = await call('PROPFIND', urlOf(rel, depth === 1), what, rel, {
+      headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' },
+      body,
+      signal,
+      ok: [207],
+    });
+    return parseMultistatus(await res.body.text());
+  }
+
+  async function statImpl(path: string, opts: OpOptions = {}): Promise<StatResult> {
+    const rel = toRelativePath(protocol, path);
+    throwIfAborted(opts.signal, rel);
+    const entries = await propfind(rel, 0, 'stat', opts.signal);
+    const e = entries[0];
+    if (!e) throw new StorageError('PROTOCOL_ERROR', `stat ${rel}: empty PROPFIND answer`, { target: rel });
+    if (e.isDir) return { size: 0, isDir: true, mtime: e.mtime };
+    const result: StatResult = { size: e.size ?? 0, isDir: false, mtime: e.mtime };
+    if (digestSupported !== false) {
+      const h = await head(rel, 'stat', opts.signal);
+      if (h.adler32) result.adler32 = h.adler32;
+      if (h.md5) result.md5 = h.md5;
+      if (h.size !== undefined) result.size = h.size;
+    }
+    return result;
+  }
+
+  async function exists(path: string, opts: OpOptions = {}): Promise<boolean> {
+    const rel = toRelativePath(protocol, path);
+    try {
+      const res = await call('HEAD', urlOf(rel), 'exists', rel, {
+        signal: opts.signal,
+        ok: [200, 204, 301, 302, 307, 308],
+      });
+      await res.body.dump().catch(() => undefined);
+      return true;
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async function read(path: string, opts: ReadOptions = {}): Promise<Readable> {
+    const rel = toRelativePath(protocol, path);
+    throwIfAborted(opts.signal, rel);
+    const start = opts.offset ?? 0;
+    if (opts.length === 0) return Readable.from([]);
+    const ranged = start > 0 || opts.length !== undefined;
+    const headers: Record<string, string> = {};
+    if (ranged) headers.range = `bytes=${start}-${opts.length === undefined ? '' : start + opts.length - 1}`;
+    const res = await call('GET', urlOf(rel), 'read', rel, { headers, signal: opts.signal, ok: [200, 206] });
+    if (ranged && res.statusCode === 200) {
+      // The server ignored the Range header: refuse rather than silently return the wrong bytes.
+      res.body.destroy();
+      throw new StorageError('PROTOCOL_ERROR', `read ${rel}: server ignored the Range header`, {
+        target: rel,
+      });
+    }
+    return res.body;
+  }
+
+  /** Creates a collection and its missing parents, remembering which exist. */
+  async function ensureDir(rel: string, signal?: AbortSignal): Promise<void> {
+    if (knownDirs.has(rel)) return;
+    const res = await call('MKCOL', urlOf(rel, true), 'mkdir', rel, { signal, ok: [201, 405, 409, 301] });
+    await res.body.dump().catch(() => undefined);
+    if (res.statusCode === 409) {
+      // 409: a parent is missing (nginx creates one level at a time).
+      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      if (parent === rel || knownDirs.has(parent))
+        throw new StorageError('PROTOCOL_ERROR', `mkdir ${rel}: 409 Conflict with existing parent`, {
+          target: rel,
+        });
+      await ensureDir(parent, signal);
+      const again = await call('MKCOL', urlOf(rel, true), 'mkdir', rel, { signal, ok: [201, 405] });
+      await again.body.dump().catch(() => undefined);
+    }
+    knownDirs.add(rel);
+  }
+
+  async function deleteQuietly(rel: string): Promise<void> {
+    try {
+      const res = await request(urlOf(rel), { method: 'DELETE', headers: authHeaders, dispatcher: agent });
+      await res.body.dump();
+    } catch {
+      // Best-effort cleanup; the original error is what the caller needs.
+    }
+  }
+
+  async function write(path: string, source: Readable, opts: WriteOptions): Promise<WriteResult> {
+    const rel = toRelativePath(protocol, path);
+    checkWriteOptions(opts, rel);
+    if (!rel) throw new StorageError('INVALID_ARGUMENT', 'write: empty path', { target: path });
+    throwIfAborted(opts.signal, rel);
+    const slash = rel.lastIndexOf('/');
+    const dir = slash >= 0 ? rel.slice(0, slash) : '';
+    const name = rel.slice(slash + 1);
+    const tmp = `${dir ? `${dir}/` : ''}.${name}${TEMP_MARK}${tempSuffix()}`;
+    await ensureDir(dir, opts.signal);
+    const sums = createChecksumStream({ md5: opts.md5 !== undefined });
+    const feeding = pipeline(source, sums).catch((err) => err as Error);
+    let uploaded = false;
+    try {
+      const headers: Record<string, string> = {
+        'content-length': String(opts.size),
+        'content-type': 'application/octet-stream',
+      };
+      try {
+        const res = await call('PUT', urlOf(tmp), 'write', rel, {
+          headers,
+          body: sums,
+          signal: opts.signal,
+          ok: [200, 201, 204],
+          headersTimeout: timeoutMs + Math.ceil(opts.size / MIN_UPLOAD_BYTES_PER_MS),
+        });
+        uploaded = true;
+        await res.body.dump().catch(() => undefined);
+      } catch (err) {
+        uploaded = true; // a partial body may have been stored
+        const lengthMismatch = (err as StorageError).cause as { code?: string } | undefined;
+        sums.destroy();
+        const fed = await feeding;
+        if (lengthMismatch?.code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH')
+          throw new StorageError(
+            'SIZE_MISMATCH',
+            `write ${rel}: source size differs from the promised ${opts.size}`,
+            {
+              target: rel,
+              retryable: false,
+            },
+          );
+        if (fed instanceof Error && !(err instanceof StorageError && err.status))
+          throw toStorageError(fed, 'write', rel);
+        throw err;
+      }
+      const fed = await feeding;
+      if (fed instanceof Error) throw toStorageError(fed, 'write', rel);
+      const got = sums.result();
+      verifyStreamed(got, opts, rel);
+      const stored = await head(tmp, 'write', opts.signal);
+      verifyStored(stored, got, rel);
+      const move = await call('MOVE', urlOf(tmp), 'write', rel, {
+        headers: { destination: urlOf(rel), overwrite: opts.overwrite === false ? 'F' : 'T' },
+        signal: opts.signal,
+        ok: [200, 201, 204],
+      });
+      await move.body.dump().catch(() => undefined);
+      return {
+        pfn: buildPfn(protocol, rel),
+        size: got.size,
+        adler32: got.adler32,
+        md5: got.md5,
+        verifiedBy: stored.adler32 ? 'server-checksum' : 'stream-checksum+size',
+      };
+    } catch (err) {
+      source.destroy();
+      sums.destroy();
+      if (uploaded) await deleteQuietly(tmp);
+      throw toStorageError(err, 'write', rel);
+    }
+  }
+
+  async function del(path: string, opts: OpOptions = {}): Promise<void> {
+    const rel = toRelativePath(protocol, path);
+    if (!rel)
+      throw new StorageError('INVALID_ARGUMENT', 'delete: refusing to delete the RSE prefix', {
+        target: path,
+      });
+    const res = await call('DELETE', urlOf(rel), 'delete', rel, { signal: opts.signal, ok: [200, 202, 204] });
+    await res.body.dump().catch(() => undefined);
+  }
+
+  async function list(path: string, opts: OpOptions = {}): Promise<ListEntry[]> {
+    const rel = toRelativePath(protocol, path);
+    const entries = await propfind(rel, 1, 'list', opts.signal);
+    const self = collapseSlashes(`${basePath}${rel}`).replace(/\/$/, '');
+    const out: ListEntry[] = [];
+    for (const e of entries) {
+      const href = collapseSlashes(e.href).replace(/\/$/, '');
+      if (href === self) continue;
+      const name = href.slice(href.lastIndexOf('/') + 1);
+      if (!name || name.includes(TEMP_MARK)) continue;
+      out.push({
+        name,
+        path: rel ? `${rel}/${name}` : name,
+        isDir: e.isDir,
+        size: e.isDir ? undefined : e.size,
+        mtime: e.mtime,
+      });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async function checksum(
+    path: string,
+    algorithm: ChecksumAlgorithm = 'adler32',
+    opts: OpOptions = {},
+  ): Promise<ChecksumResult> {
+    const rel = toRelativePath(protocol, path);
+    if (digestSupported !== false) {
+      const h = await head(rel, 'checksum', opts.signal, algorithm);
+      const v = algorithm === 'md5' ? h.md5 : h.adler32;
+      if (v) return { algorithm, value: v, source: 'server' };
+    }
+    const body = await read(rel, opts);
+    const sums = await checksumStream(body, { md5: algorithm === 'md5' }).catch((err) => {
+      throw toStorageError(err, 'checksum', rel);
+    });
+    return { algorithm, value: algorithm === 'md5' ? sums.md5! : sums.adler32, source: 'computed' };
+  }
+
+  function canThirdPartyCopy(sourcePfn: string): boolean {
+    return /^(https?|davs?):\/\//i.test(sourcePfn);
+  }
+
+  /**
+   * HTTP-TPC (COPY). The server answers 201/202 at once and then streams performance markers; the
+   * outcome is the last line (`success: …` or `failure: …`), so the body is read to its end.
+   */
+  async function thirdPartyCopy(
+    sourcePfn: string,
+    path: string,
+    opts: TpcOptions = {},
+  ): Promise<WriteResult> {
+    const rel = toRelativePath(protocol, path);
+    if (!canThirdPartyCopy(sourcePfn))
+      throw new StorageError('UNSUPPORTED', `HTTP-TPC cannot copy from ${sourcePfn}`, { retryable: false });
+    const src = toHttpUrl(sourcePfn);
+    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    await ensureDir(dir, opts.signal);
+    const headers: Record<string, string> = { overwrite: opts.overwrite === false ? 'F' : 'T' };
+    if (token) headers['transferheaderauthorization'] = `Bearer ${token}`;
+    let res: Dispatcher.ResponseData;
+    if (opts.mode === 'push') {
+      headers.destination = urlOf(rel);
+      res = await call('COPY', src, 'tpc', rel, { headers, signal: opts.signal, ok: [200, 201, 202, 204] });
+    } else {
+      headers.source = src;
+      res = await call('COPY', urlOf(rel), 'tpc', rel, {
+        headers,
+        signal: opts.signal,
+        ok: [200, 201, 202, 204],
+      });
+    }
+    const text = await res.body.text().catch((err) => {
+      throw toStorageError(err, 'tpc', rel);
+    });
+    const lines = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const last = lines[lines.length - 1] ?? '';
+    if (/^failure/i.test(last)) {
+      const notFound = /404|no such file/i.test(last);
+      throw new StorageError(notFound ? 'NOT_FOUND' : 'SERVER_ERROR', `tpc ${src} -> ${rel}: ${last}`, {
+        target: rel,
+        serverMessage: last,
+        retryable: !notFound,
+      });
+    }
+    const stored = await head(rel, 'tpc', opts.signal).catch(async (err) => {
+      throw toStorageError(err, 'tpc', rel);
+    });
+    try {
+      if (opts.size !== undefined && stored.size !== undefined && stored.size !== opts.size)
+        throw new StorageError(
+          'SIZE_MISMATCH',
+          `tpc ${rel}: ${stored.size} bytes at destination, expected ${opts.size}`,
+          {
+            target: rel,
+            retryable: true,
+          },
+        );
+      let adler = stored.adler32;
+      if (opts.adler32 !== undefined) {
+        adler ??= (await checksum(rel, 'adler32', opts)).value;
+        if (normalizeAdler32(opts.adler32) !== adler)
+          throw new StorageError(
+            'CHECKSUM_MISMATCH',
+            `tpc ${rel}: adler32 at destination ${adler}, expected ${normalizeAdler32(opts.adler32)}`,
+            { target: rel, retryable: true },
+          );
+      }
+      return {
+        pfn: buildPfn(protocol, rel),
+        size: stored.size ?? opts.size ?? 0,
+        adler32: adler ?? (await checksum(rel, 'adler32', opts)).value,
+        verifiedBy: stored.adler32 ? 'server-checksum' : 'stream-checksum+size',
+      };
+    } catch (err) {
+      await deleteQuietly(rel);
+      throw err;
+    }
+  }
+
+  return {
+    kind: 'webdav',
+    protocol,
+    pfn: (path) => buildPfn(protocol, toRelativePath(protocol, path)),
+    stat: statImpl,
+    exists,
+    read,
+    write,
+    delete: del,
+    list,
+    mkdir: async (path, opts = {}) => {
+      const rel = toRelativePath(protocol, path);
+      knownDirs.delete(rel);
+      await ensureDir(rel, opts.signal);
+    },
+    checksum,
+    canThirdPartyCopy,
+    thirdPartyCopy,
+    close: async () => {
+      await agent.close();
+    },
+  };
+}

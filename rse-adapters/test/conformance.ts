@@ -1,0 +1,459 @@
+// The one conformance suite every adapter runs against a real server (see test/*.test.ts).
+import { Readable } from 'node:stream';
+import type { Test } from 'tap';
+import { adler32, checksumStream } from '../src/checksum.js';
+import { StorageError, type StorageErrorCode } from '../src/errors.js';
+import type { StorageAdapter } from '../src/types.js';
+import { collect, randomBuffer, randomStream, randomSums } from './data.js';
+
+/** What a backend test provides to the suite. */
+export interface ConformanceTarget {
+  /** Adapter on the endpoint under test (called once per subtest; closed by the suite). */
+  make(): StorageAdapter;
+  /** Adapter for the same kind of endpoint with nothing listening (absent for posix: no endpoint). */
+  makeDown?(): StorageAdapter;
+  /** PFN the adapter must build for `dir/file.bin` (Rucio's lfns2pfns result). */
+  expectedPfn: string;
+  /** Every file under the storage's data directory, seen behind the adapter's back. */
+  rawFiles(): Promise<string[]>;
+  /** stat()/checksum() give adler32 from the server itself. */
+  serverAdler32: boolean;
+  /** Directories are real (mkdir/list show them; S3 has only key prefixes). */
+  realDirs: boolean;
+  /** A write the storage refuses for lack of permission: adapter and path. */
+  denied?: () =>
+    | { adapter: StorageAdapter; path: string }
+    | Promise<{ adapter: StorageAdapter; path: string }>;
+  /** Custom permission probe (posix as root): runs the denied write and returns what it threw. */
+  deniedProbe?: () => Promise<{ code: string; retryable: boolean; message: string }>;
+  /** Another endpoint this one can copy from server-to-server. */
+  tpc?: { source: () => StorageAdapter; modes: Array<'pull' | 'push'> };
+  /** Size of the large-file case (default 48 MiB). */
+  largeSize?: number;
+}
+
+/** Awaits a promise that must reject with a StorageError of `code`; returns the error. */
+export async function expectError(t: Test, p: Promise<unknown>, code: StorageErrorCode, what: string) {
+  try {
+    await p;
+  } catch (err) {
+    t.ok(err instanceof StorageError, `${what}: throws StorageError`);
+    t.equal((err as StorageError).code, code, `${what}: code ${code} (${(err as Error).message})`);
+    return err as StorageError;
+  }
+  t.fail(`${what}: should have thrown ${code}`);
+  return undefined;
+}
+
+/** Runs every conformance case against a target. */
+export async function runConformance(t: Test, target: ConformanceTarget): Promise<void> {
+  let n = 0;
+  /** Unique directory per subtest so cases never see each other's files. */
+  const fresh = (tag: string) => `conf${process.pid}x${n++}-${tag}`;
+
+  async function withAdapter(_t: Test, fn: (a: StorageAdapter) => Promise<void>) {
+    const a = target.make();
+    try {
+      await fn(a);
+    } finally {
+      await a.close();
+    }
+  }
+
+  async function rawContains(name: string): Promise<string[]> {
+    return (await target.rawFiles()).filter((f) => f.includes(name));
+  }
+
+  t.test('pfn follows Rucio lfns2pfns', async (t) =>
+    withAdapter(t, async (a) => {
+      t.equal(a.pfn('dir/file.bin'), target.expectedPfn);
+      t.equal(a.pfn('/dir/file.bin'), target.expectedPfn, 'leading slash stripped as Rucio does');
+      t.equal(a.pfn(target.expectedPfn), target.expectedPfn, 'a PFN of this protocol is accepted as path');
+    }),
+  );
+
+  t.test('write, stat, read, exists, list, delete', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('basic');
+      const data = randomBuffer(100_003, 11);
+      const sum = adler32(data);
+      const w = await a.write(`${dir}/sub/f1.bin`, Readable.from([data]), {
+        size: data.length,
+        adler32: sum,
+      });
+      t.equal(w.size, data.length);
+      t.equal(w.adler32, sum);
+      t.equal(w.pfn, a.pfn(`${dir}/sub/f1.bin`));
+      if (target.serverAdler32)
+        t.equal(w.verifiedBy, 'server-checksum', 'verified against the server checksum');
+      const st = await a.stat(`${dir}/sub/f1.bin`);
+      t.equal(st.size, data.length, 'stat size');
+      t.equal(st.isDir, false);
+      if (target.serverAdler32) t.equal(st.adler32, sum, 'stat adler32 from the server');
+      const back = await collect(await a.read(`${dir}/sub/f1.bin`));
+      t.ok(back.equals(data), 'read gives the same bytes');
+      t.equal(await a.exists(`${dir}/sub/f1.bin`), true);
+      t.equal(await a.exists(`${dir}/sub/nope.bin`), false);
+      await a.write(`${dir}/sub/f2.bin`, Readable.from([Buffer.from('x')]), {
+        size: 1,
+        adler32: adler32(Buffer.from('x')),
+      });
+      const ls = await a.list(`${dir}/sub`);
+      t.same(
+        ls.map((e) => [e.name, e.path, e.isDir, e.size]),
+        [
+          ['f1.bin', `${dir}/sub/f1.bin`, false, data.length],
+          ['f2.bin', `${dir}/sub/f2.bin`, false, 1],
+        ],
+        'list shows both files, no temp files',
+      );
+      const top = await a.list(dir);
+      t.same(
+        top.map((e) => [e.name, e.isDir]),
+        [['sub', true]],
+        'sub-directory listed as directory',
+      );
+      if (target.realDirs) t.equal((await a.stat(`${dir}/sub`)).isDir, true, 'stat of a directory');
+      await a.delete(`${dir}/sub/f1.bin`);
+      t.equal(await a.exists(`${dir}/sub/f1.bin`), false, 'deleted');
+      const e = await expectError(t, a.stat(`${dir}/sub/f1.bin`), 'NOT_FOUND', 'stat after delete');
+      t.equal(e?.retryable, false, 'not found is permanent');
+      await expectError(t, a.read(`${dir}/sub/f1.bin`), 'NOT_FOUND', 'read missing');
+      await expectError(t, a.delete(`${dir}/sub/f1.bin`), 'NOT_FOUND', 'delete missing');
+      await a.delete(`${dir}/sub/f2.bin`);
+    }),
+  );
+
+  t.test('empty file and overwrite semantics', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('empty');
+      const w = await a.write(`${dir}/empty.bin`, Readable.from([]), { size: 0, adler32: '00000001' });
+      t.equal(w.adler32, '00000001', 'adler32 of nothing is 00000001');
+      t.equal((await a.stat(`${dir}/empty.bin`)).size, 0);
+      t.equal((await collect(await a.read(`${dir}/empty.bin`))).length, 0);
+      const d2 = Buffer.from('second version');
+      await expectError(
+        t,
+        a.write(`${dir}/empty.bin`, Readable.from([d2]), {
+          size: d2.length,
+          adler32: adler32(d2),
+          overwrite: false,
+        }),
+        'ALREADY_EXISTS',
+        'overwrite:false on an existing file',
+      );
+      t.equal((await a.stat(`${dir}/empty.bin`)).size, 0, 'existing file untouched');
+      await a.write(`${dir}/empty.bin`, Readable.from([d2]), { size: d2.length, adler32: adler32(d2) });
+      t.ok((await collect(await a.read(`${dir}/empty.bin`))).equals(d2), 'default overwrite replaces');
+      await a.delete(`${dir}/empty.bin`);
+    }),
+  );
+
+  t.test('range reads', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('range');
+      const data = randomBuffer(300_000, 5);
+      await a.write(`${dir}/r.bin`, Readable.from([data]), { size: data.length, adler32: adler32(data) });
+      const mid = await collect(await a.read(`${dir}/r.bin`, { offset: 1000, length: 5000 }));
+      t.ok(mid.equals(data.subarray(1000, 6000)), 'offset+length');
+      const tail = await collect(await a.read(`${dir}/r.bin`, { offset: 299_990 }));
+      t.ok(tail.equals(data.subarray(299_990)), 'offset to the end');
+      const head = await collect(await a.read(`${dir}/r.bin`, { length: 10 }));
+      t.ok(head.equals(data.subarray(0, 10)), 'first bytes');
+      t.equal(
+        (await collect(await a.read(`${dir}/r.bin`, { offset: 5, length: 0 }))).length,
+        0,
+        'zero length',
+      );
+      await a.delete(`${dir}/r.bin`);
+    }),
+  );
+
+  t.test('checksum query', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('cksum');
+      const data = randomBuffer(65_537, 3);
+      const sums = await checksumStream(Readable.from([data]), { md5: true });
+      await a.write(`${dir}/c.bin`, Readable.from([data]), { size: data.length, adler32: sums.adler32 });
+      const c = await a.checksum(`${dir}/c.bin`);
+      t.equal(c.algorithm, 'adler32');
+      t.equal(c.value, sums.adler32, 'adler32 value');
+      if (target.serverAdler32) t.equal(c.source, 'server', 'computed by the server');
+      const m = await a.checksum(`${dir}/c.bin`, 'md5');
+      t.equal(m.value, sums.md5, 'md5 value');
+      await expectError(t, a.checksum(`${dir}/missing.bin`), 'NOT_FOUND', 'checksum of a missing file');
+      await a.delete(`${dir}/c.bin`);
+    }),
+  );
+
+  t.test('wrong expected checksum fails and leaves nothing', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('badsum');
+      const data = randomBuffer(50_000, 9);
+      const wrong = ((Number.parseInt(adler32(data), 16) ^ 1) >>> 0).toString(16).padStart(8, '0');
+      const e = await expectError(
+        t,
+        a.write(`${dir}/bad.bin`, Readable.from([data]), { size: data.length, adler32: wrong }),
+        'CHECKSUM_MISMATCH',
+        'write with wrong adler32',
+      );
+      t.equal(e?.retryable, false, 'a source that does not match its checksum is not retryable');
+      t.equal(await a.exists(`${dir}/bad.bin`), false, 'no file at the target');
+      t.same(await rawContains('bad.bin'), [], 'no temp file left on the storage');
+    }),
+  );
+
+  t.test('wrong size and failing source leave nothing', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('badsize');
+      const data = randomBuffer(20_000, 4);
+      await expectError(
+        t,
+        a.write(`${dir}/short.bin`, Readable.from([data]), {
+          size: data.length + 10,
+          adler32: adler32(data),
+        }),
+        'SIZE_MISMATCH',
+        'source shorter than promised',
+      );
+      t.equal(await a.exists(`${dir}/short.bin`), false);
+      async function* broken() {
+        yield data;
+        throw new Error('disk read error');
+      }
+      const err = await a.write(`${dir}/broken.bin`, Readable.from(broken()), { size: 2 * data.length }).then(
+        () => undefined,
+        (e) => e as Error,
+      );
+      t.ok(err instanceof StorageError, `failing source rejects (${err?.message})`);
+      t.equal(await a.exists(`${dir}/broken.bin`), false);
+      const ac = new AbortController();
+      async function* slow() {
+        yield data;
+        ac.abort();
+        await new Promise((r) => setTimeout(r, 200));
+        yield data;
+      }
+      const ab = await a
+        .write(`${dir}/aborted.bin`, Readable.from(slow()), { size: 2 * data.length, signal: ac.signal })
+        .then(
+          () => undefined,
+          (e) => e as Error,
+        );
+      t.ok(ab instanceof StorageError, `aborted write rejects (${(ab as StorageError)?.code})`);
+      t.equal(await a.exists(`${dir}/aborted.bin`), false);
+      // Give servers a moment to finish tearing down the aborted upload before looking.
+      await new Promise((r) => setTimeout(r, 300));
+      t.same(await rawContains(`short.bin`), [], 'no leftovers of the short write');
+      t.same(await rawContains(`broken.bin`), [], 'no leftovers of the failed source');
+      t.same(await rawContains(`aborted.bin`), [], 'no leftovers of the aborted write');
+    }),
+  );
+
+  t.test('large file streamed with bounded memory', async (t) =>
+    withAdapter(t, async (a) => {
+      const size = target.largeSize ?? 48 * 1024 * 1024;
+      const dir = fresh('large');
+      const sums = randomSums(size, 21);
+      let peak = 0;
+      const base = process.memoryUsage().arrayBuffers;
+      const probe = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+      }, 20);
+      try {
+        const t0 = Date.now();
+        const w = await a.write(`${dir}/big.bin`, randomStream(size, 21), {
+          size,
+          adler32: sums.adler32,
+          md5: sums.md5,
+        });
+        const t1 = Date.now();
+        t.equal(w.adler32, sums.adler32);
+        t.equal(w.md5, sums.md5, 'md5 computed in the same pass');
+        const back = await checksumStream(await a.read(`${dir}/big.bin`), { md5: true });
+        const t2 = Date.now();
+        t.same(back, sums, 'read back: same size and checksums');
+        t.comment(
+          `${size / 1e6} MB: write ${((size / 1e6) * 1000) / Math.max(1, t1 - t0)} MB/s, read ${((size / 1e6) * 1000) / Math.max(1, t2 - t1)} MB/s`,
+        );
+      } finally {
+        clearInterval(probe);
+      }
+      t.ok(
+        peak < size / 2,
+        `memory stayed bounded (peak +${(peak / 1e6).toFixed(1)} MB for ${size / 1e6} MB)`,
+      );
+      await a.delete(`${dir}/big.bin`);
+    }),
+  );
+
+  t.test('many small files in parallel', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('many');
+      const files = Array.from({ length: 24 }, (_, i) => ({
+        path: `${dir}/d${i % 3}/f${i}.bin`,
+        data: randomBuffer(100 + i * 37, i + 1),
+      }));
+      await Promise.all(
+        files.map((f) =>
+          a.write(f.path, Readable.from([f.data]), { size: f.data.length, adler32: adler32(f.data) }),
+        ),
+      );
+      const stats = await Promise.all(files.map((f) => a.stat(f.path)));
+      t.same(
+        stats.map((s) => s.size),
+        files.map((f) => f.data.length),
+        'all sizes right',
+      );
+      const back = await Promise.all(
+        files.map(async (f) => (await collect(await a.read(f.path))).equals(f.data)),
+      );
+      t.ok(back.every(Boolean), 'all contents right');
+      await Promise.all(files.map((f) => a.delete(f.path)));
+    }),
+  );
+
+  const makeDown = target.makeDown;
+  if (makeDown)
+    t.test('endpoint down fails fast with a retryable error', async (t) => {
+      const a = makeDown();
+      try {
+        const t0 = Date.now();
+        const e = await a.stat('x/y.bin').then(
+          () => undefined,
+          (err) => err as StorageError,
+        );
+        const dt = Date.now() - t0;
+        t.ok(e instanceof StorageError, 'StorageError');
+        t.ok(
+          e && ['CONNECTION', 'TIMEOUT'].includes(e.code),
+          `connection-type code (${e?.code}: ${e?.message})`,
+        );
+        t.equal(e?.retryable, true, 'retryable');
+        t.ok(dt < 5000, `failed in ${dt} ms`);
+        const d = Buffer.from('data');
+        const t1 = Date.now();
+        const we = await a.write('x/z.bin', Readable.from([d]), { size: d.length, adler32: adler32(d) }).then(
+          () => undefined,
+          (err) => err as StorageError,
+        );
+        t.equal(we?.retryable, true, `write to a dead endpoint is retryable (${we?.code})`);
+        t.ok(Date.now() - t1 < 5000, 'write failed fast too');
+      } finally {
+        await a.close();
+      }
+    });
+
+  t.test('permission denied is a permanent error with the server message', async (t) => {
+    if (target.deniedProbe) {
+      const r = await target.deniedProbe();
+      t.equal(r.code, 'PERMISSION_DENIED', r.message);
+      t.equal(r.retryable, false);
+      return;
+    }
+    if (!target.denied) return t.fail('backend gives no way to test permission errors');
+    const { adapter, path } = await target.denied();
+    try {
+      const d = Buffer.from('not allowed');
+      const e = await expectError(
+        t,
+        adapter.write(path, Readable.from([d]), { size: d.length, adler32: adler32(d) }),
+        'PERMISSION_DENIED',
+        'write into a read-only area',
+      );
+      t.equal(e?.retryable, false, 'not retryable');
+      t.ok(e?.serverMessage, `server message kept: ${e?.serverMessage}`);
+      t.equal(await adapter.exists(path), false, 'nothing written');
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  t.test('names that try to escape the prefix are refused', async (t) =>
+    withAdapter(t, async (a) => {
+      const d = Buffer.from('escape');
+      const opts = { size: d.length, adler32: adler32(d) };
+      await expectError(t, a.write('../escape.bin', Readable.from([d]), opts), 'PATH_ESCAPE', 'write ../');
+      await expectError(
+        t,
+        a.write('a/../../escape.bin', Readable.from([d]), opts),
+        'PATH_ESCAPE',
+        'write a/../../',
+      );
+      await expectError(t, a.read('/../../../etc/passwd'), 'PATH_ESCAPE', 'read /../../');
+      await expectError(t, a.stat('a/..'), 'PATH_ESCAPE', 'stat a/..');
+      await expectError(t, a.delete('x/../../y'), 'PATH_ESCAPE', 'delete x/../../y');
+      await expectError(t, a.list('..'), 'PATH_ESCAPE', 'list ..');
+      await expectError(t, a.write('bad\\..\\name', Readable.from([d]), opts), 'PATH_ESCAPE', 'backslashes');
+      const foreign = target.expectedPfn.replace(/\/\/[^/]+/, '//other.example.org:1');
+      await expectError(t, a.stat(foreign), 'PATH_ESCAPE', 'PFN of another host');
+      t.same(await rawContains('escape.bin'), [], 'nothing written anywhere');
+    }),
+  );
+
+  if (target.realDirs)
+    t.test('mkdir and list of missing directory', async (t) =>
+      withAdapter(t, async (a) => {
+        const dir = fresh('mkdir');
+        await a.mkdir(`${dir}/a/b/c`);
+        t.equal((await a.stat(`${dir}/a/b/c`)).isDir, true, 'nested directory created');
+        t.same(
+          (await a.list(`${dir}/a/b`)).map((e) => [e.name, e.isDir]),
+          [['c', true]],
+        );
+        await a.mkdir(`${dir}/a/b/c`);
+        t.pass('mkdir of an existing directory is fine');
+        await expectError(t, a.list(`${dir}/missing`), 'NOT_FOUND', 'list of a missing directory');
+      }),
+    );
+
+  if (target.tpc) {
+    const tpc = target.tpc;
+    t.test('third-party copy', async (t) => {
+      const src = tpc.source();
+      const dst = target.make();
+      try {
+        const dir = fresh('tpc');
+        const data = randomBuffer(2_000_000, 17);
+        const sum = adler32(data);
+        await src.write(`${dir}/src.bin`, Readable.from([data]), { size: data.length, adler32: sum });
+        t.ok(dst.canThirdPartyCopy(src.pfn(`${dir}/src.bin`)), 'destination can copy from the source PFN');
+        for (const mode of tpc.modes) {
+          const r = await dst.thirdPartyCopy(src.pfn(`${dir}/src.bin`), `${dir}/${mode}/copy.bin`, {
+            size: data.length,
+            adler32: sum,
+            mode,
+          });
+          t.equal(r.adler32, sum, `${mode}: adler32 verified at the destination`);
+          t.ok(
+            (await collect(await dst.read(`${dir}/${mode}/copy.bin`))).equals(data),
+            `${mode}: same bytes`,
+          );
+          await dst.delete(`${dir}/${mode}/copy.bin`);
+        }
+        await expectError(
+          t,
+          dst.thirdPartyCopy(src.pfn(`${dir}/nope.bin`), `${dir}/nope-copy.bin`, { mode: tpc.modes[0] }),
+          'NOT_FOUND',
+          'copy of a missing source',
+        );
+        t.equal(await dst.exists(`${dir}/nope-copy.bin`), false, 'nothing left after a failed copy');
+        await expectError(
+          t,
+          dst.thirdPartyCopy(src.pfn(`${dir}/src.bin`), `${dir}/badsum.bin`, {
+            adler32: '0badc0de',
+            mode: tpc.modes[0],
+          }),
+          'CHECKSUM_MISMATCH',
+          'copy with a wrong expected checksum',
+        );
+        t.equal(await dst.exists(`${dir}/badsum.bin`), false, 'mismatching copy removed');
+        t.same(await rawContains('badsum.bin'), [], 'no temp file left');
+        await src.delete(`${dir}/src.bin`);
+      } finally {
+        await src.close();
+        await dst.close();
+      }
+    });
+  }
+}
