@@ -51,7 +51,8 @@ export async function decompress(stored: Uint8Array, objlen: number): Promise<Bu
       if (err instanceof CorruptFileError || err instanceof UnsupportedError) throw err;
       throw new CorruptFileError(`cannot decode ${magic} block: ${(err as Error).message}`);
     }
-    if (plain.length !== usize) throw new CorruptFileError(`${magic} block decoded to ${plain.length}, expected ${usize}`);
+    if (plain.length !== usize)
+      throw new CorruptFileError(`${magic} block decoded to ${plain.length}, expected ${usize}`);
     out.set(plain, dst);
     dst += usize;
     src += HEADER + csize;
@@ -106,7 +107,11 @@ export async function compress(plain: Uint8Array, setting: number): Promise<Uint
   return Buffer.concat(parts, total);
 }
 
-async function encodeBlock(algorithm: number, level: number, chunk: Uint8Array): Promise<[string, number, Buffer]> {
+async function encodeBlock(
+  algorithm: number,
+  level: number,
+  chunk: Uint8Array,
+): Promise<[string, number, Buffer]> {
   switch (algorithm) {
     case 0:
     case 1:

@@ -27,7 +27,10 @@ const ARRAYS = ['fArray', 'fSumw2', 'fBinEntries', 'fBinSumw2'];
  */
 export function addHistogram(a: RObj, b: RObj, name: string): void {
   if (a._typename !== b._typename)
-    throw new HistogramAxesError(`cannot add ${name}: class ${b._typename} differs from ${a._typename}`, name);
+    throw new HistogramAxesError(
+      `cannot add ${name}: class ${b._typename} differs from ${a._typename}`,
+      name,
+    );
   for (const ax of ['fXaxis', 'fYaxis', 'fZaxis'] as const) {
     if (!sameAxis(axisOf(a, ax), axisOf(b, ax)))
       throw new HistogramAxesError(
@@ -37,7 +40,8 @@ export function addHistogram(a: RObj, b: RObj, name: string): void {
   }
   const ca = (a.fArray as number[]) ?? [];
   const cb = (b.fArray as number[]) ?? [];
-  if (ca.length !== cb.length) throw new HistogramAxesError(`cannot add histogram ${name}: cell counts differ`, name);
+  if (ca.length !== cb.length)
+    throw new HistogramAxesError(`cannot add histogram ${name}: cell counts differ`, name);
   // Sum of squared weights: a histogram without fSumw2 has errors sqrt(content).
   const sa = (a.fSumw2 as number[]) ?? [];
   const sb = (b.fSumw2 as number[]) ?? [];

@@ -72,31 +72,41 @@ export function writeBasic(w: WBuffer, type: number, v: number): void {
   switch (type) {
     case T.char:
     case T.legacyChar:
-      return w.i8(v);
+      w.i8(v);
+      return;
     case T.uchar:
     case T.bool:
-      return w.u8(v ? (type === T.bool ? 1 : v) : 0);
+      w.u8(v ? (type === T.bool ? 1 : v) : 0);
+      return;
     case T.short:
-      return w.i16(v);
+      w.i16(v);
+      return;
     case T.ushort:
-      return w.u16(v);
+      w.u16(v);
+      return;
     case T.int:
     case T.counter:
-      return w.i32(v);
+      w.i32(v);
+      return;
     case T.uint:
     case T.bits:
-      return w.u32(v);
+      w.u32(v);
+      return;
     case T.float:
     case T.double32:
-      return w.f32(v);
+      w.f32(v);
+      return;
     case T.double:
-      return w.f64(v);
+      w.f64(v);
+      return;
     case T.long:
     case T.long64:
-      return w.i64(v);
+      w.i64(v);
+      return;
     case T.ulong:
     case T.ulong64:
-      return w.u64(v);
+      w.u64(v);
+      return;
     default:
       throw new UnsupportedError(`basic type code ${type} is not supported`);
   }

@@ -5,8 +5,8 @@ import { type Key, readKey } from './key.js';
 import { readClass, writeClass } from './objects.js';
 import { RBuffer } from './rbuffer.js';
 import { StreamerRegistry } from './registry.js';
-import { WBuffer } from './wbuffer.js';
 import type { RObj, StreamerInfo } from './types.js';
+import { WBuffer } from './wbuffer.js';
 
 /** The fixed part of a ROOT file: the header at byte 0. */
 export interface FileHeader {
@@ -158,7 +158,12 @@ export class RootFile {
 }
 
 /** Deserializes a top-level object from its uncompressed payload. */
-export function decodeObject(data: Uint8Array, keylen: number, className: string, reg: StreamerRegistry): RObj {
+export function decodeObject(
+  data: Uint8Array,
+  keylen: number,
+  className: string,
+  reg: StreamerRegistry,
+): RObj {
   const obj: RObj = { _typename: className };
   const b = new RBuffer(data, keylen);
   // TKey maps the top-level object at offset 1 (TBufferIO::MapObject default), so self references use tag 1.
@@ -181,7 +186,8 @@ async function readAt(fh: FileHandle, pos: number, len: number, size?: number): 
 }
 
 function parseHeader(head: Buffer, size: number): FileHeader {
-  if (head.length < 60 || head.toString('latin1', 0, 4) !== 'root') throw new CorruptFileError('not a ROOT file');
+  if (head.length < 60 || head.toString('latin1', 0, 4) !== 'root')
+    throw new CorruptFileError('not a ROOT file');
   const b = new RBuffer(head);
   b.skip(4);
   const version = b.i32();
@@ -227,7 +233,11 @@ export function parseDirHeader(b: RBuffer) {
   const seekDir = big ? b.i64() : b.i32();
   const seekParent = big ? b.i64() : b.i32();
   const seekKeys = big ? b.i64() : b.i32();
-  const uuid = b.remaining >= 18 ? (b.skip(2), b.bytesN(16).slice()) : new Uint8Array(16);
+  let uuid = new Uint8Array(16);
+  if (b.remaining >= 18) {
+    b.skip(2);
+    uuid = b.bytesN(16).slice();
+  }
   return { version, datimeC, datimeM, nbytesKeys, nbytesName, seekDir, seekParent, seekKeys, uuid };
 }
 
@@ -264,7 +274,16 @@ async function readDirectory(
   }
   for (const k of dir.keys) {
     if (!isDirectoryKey(k) || dir.subdirs.has(k.name)) continue;
-    const sub = await readDirectory(fh, k.seekKey, 0, k.name, path ? `${path}/${k.name}` : k.name, k, size, depth + 1);
+    const sub = await readDirectory(
+      fh,
+      k.seekKey,
+      0,
+      k.name,
+      path ? `${path}/${k.name}` : k.name,
+      k,
+      size,
+      depth + 1,
+    );
     dir.subdirs.set(k.name, sub);
   }
   return dir;

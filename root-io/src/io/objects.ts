@@ -3,7 +3,7 @@ import { readBasic, stlBasicType, tarrayType, writeBasic } from './basic.js';
 import { CUSTOM } from './custom-streamers.js';
 import type { RBuffer } from './rbuffer.js';
 import type { StreamerRegistry } from './registry.js';
-import { type RObj, type StreamerElement, T } from './types.js';
+import { type RObj, type StreamerElement, type StreamerInfo, T } from './types.js';
 import type { WBuffer } from './wbuffer.js';
 
 /** Records the version a class section was read with, so it is written back the same. */
@@ -38,7 +38,9 @@ export function readObjectAny(b: RBuffer, reg: StreamerRegistry): RObj | null {
   b.objectMap.set(objTag, obj);
   readClass(b, reg, tag.name, obj, end);
   if (end !== undefined && b.pos !== end)
-    throw new CorruptFileError(`object of class ${tag.name} read ${b.pos - start} bytes, byte count says ${end - start}`);
+    throw new CorruptFileError(
+      `object of class ${tag.name} read ${b.pos - start} bytes, byte count says ${end - start}`,
+    );
   return obj;
 }
 
@@ -62,7 +64,7 @@ export function readClass(b: RBuffer, reg: StreamerRegistry, cls: string, obj: R
     return;
   }
   const v = b.version();
-  let info = undefined;
+  let info: StreamerInfo | undefined;
   if (v.version <= 0 && v.end !== undefined && v.end - b.pos >= 4) {
     const cs = b.view.getUint32(b.pos);
     info = reg.findChecksum(cs);
@@ -84,7 +86,9 @@ export function readClass(b: RBuffer, reg: StreamerRegistry, cls: string, obj: R
   }
   for (const el of info.fElements.arr) if (el) readMember(b, reg, el, obj);
   if (v.end !== undefined && b.pos !== v.end)
-    throw new CorruptFileError(`class ${cls} v${v.version}: read ${b.pos - v.start} bytes, expected ${v.end - v.start}`);
+    throw new CorruptFileError(
+      `class ${cls} v${v.version}: read ${b.pos - v.start} bytes, expected ${v.end - v.start}`,
+    );
 }
 
 /** Writes one class section of `obj`. */
@@ -136,8 +140,14 @@ function readInline(b: RBuffer, reg: StreamerRegistry, cls: string): unknown {
 
 function writeInline(w: WBuffer, reg: StreamerRegistry, cls: string, v: unknown): void {
   const at = tarrayType[cls];
-  if (at !== undefined) return writeTArray(w, at, v as number[]);
-  if (cls === 'TString') return w.tstring((v as string) ?? '');
+  if (at !== undefined) {
+    writeTArray(w, at, v as number[]);
+    return;
+  }
+  if (cls === 'TString') {
+    w.tstring((v as string) ?? '');
+    return;
+  }
   writeClass(w, reg, cls, (v as RObj) ?? { _typename: cls });
 }
 
@@ -214,7 +224,10 @@ function writeMember(w: WBuffer, reg: StreamerRegistry, el: StreamerElement, obj
     else writeClass(w, reg, el.fName, obj);
     return;
   }
-  if (t > 0 && t < 20) return writeBasic(w, t, Number(v ?? 0));
+  if (t > 0 && t < 20) {
+    writeBasic(w, t, Number(v ?? 0));
+    return;
+  }
   if (t > T.offsetL && t < T.offsetL + 20) {
     const arr = (v as number[] | undefined) ?? [];
     for (let i = 0; i < el.fArrayLength; i++) writeBasic(w, t - T.offsetL, arr[i] ?? 0);
@@ -238,16 +251,20 @@ function writeMember(w: WBuffer, reg: StreamerRegistry, el: StreamerElement, obj
     case T.anyp:
     case T.tobject:
     case T.tnamed:
-      return writeInline(w, reg, className(el), v);
+      writeInline(w, reg, className(el), v);
+      return;
     case T.objectP:
     case T.anyP:
-      return writeObjectAny(w, reg, (v as RObj | null) ?? null);
+      writeObjectAny(w, reg, (v as RObj | null) ?? null);
+      return;
     case T.tstring:
-      return w.tstring((v as string) ?? '');
+      w.tstring((v as string) ?? '');
+      return;
     case T.stl:
     case T.stlString:
     case 300:
-      return writeStl(w, el, v as StlValue);
+      writeStl(w, el, v as StlValue);
+      return;
   }
   if (t > T.offsetL + 40 && t < T.offsetL + 70) {
     const arr = (v as unknown[]) ?? [];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, rename, rm } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CorruptFileError, InputError, MergeError, RootIoError } from '../errors.js';
 import { addHistogram, isHistogramClass } from '../hist/add.js';
 import { type Directory, isDirectoryKey, type RootFile } from '../io/file.js';
@@ -66,7 +66,8 @@ export async function merge(output: string, inputs: string[], opts: MergeOptions
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         await pool.release(i).catch(() => {});
-        if (!opts.skipErrors) throw new InputError(`cannot read input ${inputs[i]}: ${reason}`, inputs[i]!, err);
+        if (!opts.skipErrors)
+          throw new InputError(`cannot read input ${inputs[i]}: ${reason}`, inputs[i]!, err);
         result.skipped.push({ path: inputs[i]!, reason });
         opts.onWarning?.(`skipping input ${inputs[i]}: ${reason}`);
       }
@@ -83,12 +84,16 @@ export async function merge(output: string, inputs: string[], opts: MergeOptions
     // Streamer infos: union of the inputs', in first-seen order, plus the first input's schema rules.
     const reg = new StreamerRegistry();
     const siList: RObj = { _typename: 'TList', name: '', arr: [], opt: [], fUniqueID: 0, fBits: 0x03000000 };
-    for (const i of usable) for (const info of regs[i]!.list) if (reg.add(info)) (siList.arr as RObj[]).push(info);
+    for (const i of usable)
+      for (const info of regs[i]!.list) if (reg.add(info)) (siList.arr as RObj[]).push(info);
     const rules = (lists[usable[0]!]!.arr as (RObj | null)[]).find((x) => x?._typename === 'TList');
     if (rules) (siList.arr as RObj[]).push(rules);
     (siList.opt as string[]) = (siList.arr as RObj[]).map(() => '');
 
-    const tmp = join(dirname(output), `.${basename(output)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(
+      dirname(output),
+      `.${basename(output)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
     writer = await RootFileWriter.create(tmp, { compression: fileSetting, fileName: basename(output) });
     const ctx: Ctx = { out: writer, pool, usable, setting, reg, opts, result, progress };
     try {
@@ -233,7 +238,8 @@ async function readOrExplain(f: RootFile, key: Key, objPath: string): Promise<RO
   try {
     return await f.readObject(key);
   } catch (err) {
-    if (err instanceof RootIoError) throw new CorruptFileError(`${f.path}: cannot read ${objPath}: ${err.message}`);
+    if (err instanceof RootIoError)
+      throw new CorruptFileError(`${f.path}: cannot read ${objPath}: ${err.message}`);
     throw err;
   }
 }

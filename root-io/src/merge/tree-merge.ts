@@ -8,8 +8,8 @@ import { WBuffer } from '../io/wbuffer.js';
 import {
   type BasketHeader,
   type BasketLoc,
-  decodeEmbedded,
   basketLocations,
+  decodeEmbedded,
   readBasketHeader,
   writeBasketHeader,
 } from '../tree/baskets.js';
@@ -38,8 +38,14 @@ export interface TreeMerge {
 }
 
 /** Starts a merged tree from the first input's tree object, emptied of baskets and entries. */
-export function startTreeMerge(template: RObj, dirPath: string, dirSeek: number, firstPath: string): TreeMerge {
-  if (template.fBranchRef) throw new UnsupportedError(`tree ${template.fName}: TBranchRef (TRef tables) is not supported`);
+export function startTreeMerge(
+  template: RObj,
+  dirPath: string,
+  dirSeek: number,
+  firstPath: string,
+): TreeMerge {
+  if (template.fBranchRef)
+    throw new UnsupportedError(`tree ${template.fName}: TBranchRef (TRef tables) is not supported`);
   const t = template;
   t.fEntries = 0;
   t.fTotBytes = 0;
@@ -193,7 +199,7 @@ function importClusters(t: RObj, from: RObj): void {
   const sizes = ((t.fClusterSize as number[] | null) ?? []).slice(0, n);
   const af = Number(t.fAutoFlush);
   ends.push(entries - 1);
-  sizes.push(af < 0 ? 0 : af);
+  sizes.push(Math.max(0, af));
   for (let i = 0; i < fromN; i++) {
     ends.push(entries + fromEnd[i]!);
     sizes.push(fromSize[i]!);

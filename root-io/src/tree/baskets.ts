@@ -79,7 +79,14 @@ export function basketLocations(branch: RObj): BasketLoc[] {
     } else if (embedded[i]) {
       const e = decodeEmbedded(embedded[i]!);
       if (e.nevBuf > 0)
-        out.push({ index: i, entryStart: start, entries: e.nevBuf, seek: 0, bytes: 0, embedded: embedded[i]! });
+        out.push({
+          index: i,
+          entryStart: start,
+          entries: e.nevBuf,
+          seek: 0,
+          bytes: 0,
+          embedded: embedded[i]!,
+        });
     }
   }
   return out;
@@ -159,7 +166,8 @@ export async function readBasket(file: RootFile, loc: BasketLoc): Promise<Basket
   const b = new RBuffer(raw);
   const key = readKey(b);
   const h = readBasketHeader(b);
-  if (key.nbytes !== loc.bytes) throw new CorruptFileError(`basket at ${loc.seek}: size ${key.nbytes} != ${loc.bytes}`);
+  if (key.nbytes !== loc.bytes)
+    throw new CorruptFileError(`basket at ${loc.seek}: size ${key.nbytes} != ${loc.bytes}`);
   const payload = await decompress(raw.subarray(key.keylen), key.objlen);
   const out = splitPayload(payload, key.keylen, h.last, h.nevBuf);
   out.entryStart = loc.entryStart;

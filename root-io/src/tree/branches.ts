@@ -34,8 +34,12 @@ export function isTreeClass(cls: string): boolean {
 /** A short description of a branch's layout; two trees merge only if these match branch by branch. */
 export function branchSignature(b: RObj): string {
   const leaves = items(b.fLeaves)
-    .map((l) => `${l._typename}:${l.fName}:${l.fLen}:${l.fLenType}:${(l.fLeafCount as RObj | null)?.fName ?? ''}`)
+    .map(
+      (l) =>
+        `${l._typename}:${l.fName}:${l.fLen}:${l.fLenType}:${(l.fLeafCount as RObj | null)?.fName ?? ''}`,
+    )
     .join(',');
-  const extra = b._typename === 'TBranchElement' ? `:${b.fClassName}:${b.fType}:${b.fStreamerType}:${b.fID}` : '';
+  const extra =
+    b._typename === 'TBranchElement' ? `:${b.fClassName}:${b.fType}:${b.fStreamerType}:${b.fID}` : '';
   return `${b._typename}${extra}[${leaves}]`;
 }

@@ -29,7 +29,18 @@ export interface ColumnChunk {
 }
 
 /** Element kinds that a leaf or an std::vector holds. */
-export type ElementKind = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64' | 'bool';
+export type ElementKind =
+  | 'i8'
+  | 'u8'
+  | 'i16'
+  | 'u16'
+  | 'i32'
+  | 'u32'
+  | 'i64'
+  | 'u64'
+  | 'f32'
+  | 'f64'
+  | 'bool';
 
 const SIZE: Record<ElementKind, number> = {
   i8: 1,
@@ -84,7 +95,9 @@ const VECTOR_KIND: Record<string, ElementKind> = {
 export function columnLayout(branch: RObj): ColumnLayout {
   const leaves = items(branch.fLeaves);
   if (leaves.length !== 1)
-    throw new UnsupportedError(`branch ${branch.fName} has ${leaves.length} leaves (only single-leaf branches)`);
+    throw new UnsupportedError(
+      `branch ${branch.fName} has ${leaves.length} leaves (only single-leaf branches)`,
+    );
   const leaf = leaves[0]!;
   if (branch._typename === 'TBranchElement') {
     const m = /^(?:std::)?vector<\s*([^<>]+?)\s*>$/.exec(String(branch.fClassName ?? ''));
@@ -94,7 +107,8 @@ export function columnLayout(branch: RObj): ColumnLayout {
   }
   if (leaf._typename === 'TLeafC') return { type: 'string' };
   const kinds = LEAF_KIND[leaf._typename];
-  if (!kinds) throw new UnsupportedError(`leaf type ${leaf._typename} of branch ${branch.fName} is not supported`);
+  if (!kinds)
+    throw new UnsupportedError(`leaf type ${leaf._typename} of branch ${branch.fName} is not supported`);
   const kind = leaf.fIsUnsigned ? kinds[1] : kinds[0];
   const counter = leaf.fLeafCount as RObj | null;
   if (counter) return { type: 'jagged', kind, counter: String(counter.fName) };
@@ -187,7 +201,11 @@ export function decodeBasket(layout: ColumnLayout, basket: BasketData): ColumnCh
 }
 
 /** Iterates over a branch's entries one basket at a time (memory bounded by the basket size). */
-export async function* iterateColumn(file: RootFile, tree: RObj, branchPath: string): AsyncGenerator<ColumnChunk> {
+export async function* iterateColumn(
+  file: RootFile,
+  tree: RObj,
+  branchPath: string,
+): AsyncGenerator<ColumnChunk> {
   const ref = allBranches(tree).find((r) => r.path === branchPath || r.branch.fName === branchPath);
   if (!ref) throw new UnsupportedError(`tree ${tree.fName} has no branch ${branchPath}`);
   const layout = columnLayout(ref.branch);

@@ -126,7 +126,14 @@ export class RootFileWriter {
    */
   async writeStored(
     dirPath: string,
-    head: { className: string; name: string; title: string; cycle?: number; objlen: number; version?: number },
+    head: {
+      className: string;
+      name: string;
+      title: string;
+      cycle?: number;
+      objlen: number;
+      version?: number;
+    },
     stored: Uint8Array,
     extraHeader?: (key: Key) => Uint8Array,
     listed = true,
@@ -191,7 +198,13 @@ export class RootFileWriter {
       const siStored = await compress(siPlain, this.compression % 100 === 0 ? 101 : this.compression);
       const siKey = await this.writeStored(
         '',
-        { className: 'TList', name: 'StreamerInfo', title: 'Doubly linked list', objlen: siPlain.length, cycle: 1 },
+        {
+          className: 'TList',
+          name: 'StreamerInfo',
+          title: 'Doubly linked list',
+          objlen: siPlain.length,
+          cycle: 1,
+        },
         siStored,
         undefined,
         false,

@@ -25,7 +25,8 @@ function canon(v: unknown): unknown {
   if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
   if (v && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (!k.startsWith('_') && !k.startsWith('$')) o[k] = canon(x);
+    for (const [k, x] of Object.entries(v))
+      if (k === '_typename' || (!k.startsWith('_') && !k.startsWith('$'))) o[k] = canon(x);
     return o;
   }
   return v;
@@ -56,7 +57,12 @@ async function main(): Promise<void> {
         for (const k of dir.fKeys) {
           if (k.fClassName === 'TList' && k.fName === 'StreamerInfo') continue;
           if (k.fName === '' && k.fClassName === 'TFile') continue;
-          out.keys.push({ path: prefix + k.fName, className: k.fClassName, cycle: k.fCycle, title: k.fTitle });
+          out.keys.push({
+            path: prefix + k.fName,
+            className: k.fClassName,
+            cycle: k.fCycle,
+            title: k.fTitle,
+          });
           if (k.fClassName.startsWith('TDirectory')) {
             const sub = await file.readDirectory(prefix + k.fName, k.fCycle);
             await walk(sub, `${prefix}${k.fName}/`);

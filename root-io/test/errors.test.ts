@@ -1,0 +1,134 @@
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import {
+  BranchMismatchError,
+  HistogramAxesError,
+  InputError,
+  merge,
+  RootFile,
+  RootFileWriter,
+  runHadd,
+} from '../src/index.js';
+import type { RObj } from '../src/io/types.js';
+import { corpus, jsrootDump } from './support/jsroot.js';
+
+async function tmp(t: Test): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'rootio-err-'));
+  t.teardown(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+t.test(
+  'differing branch structure is refused, naming the first differing branch; nothing written',
+  async (t) => {
+    const d = await tmp(t);
+    const out = join(d, 'bad.root');
+    const err = await merge(out, [corpus('uproot-HZZ.root'), corpus('uproot-Zmumu.root')]).catch((e) => e);
+    t.type(err, BranchMismatchError);
+    t.equal((err as BranchMismatchError).branch, 'NJet', 'first differing branch named');
+    t.match((err as Error).message, /branch NJet/);
+    t.same(await readdir(d), [], 'no output and no temporary file');
+  },
+);
+
+t.test('incompatible histogram axes are an error naming the object', async (t) => {
+  const d = await tmp(t);
+  // A copy of histogram "one" with a different x range, written by root-io.
+  const src = await RootFile.open(corpus('uproot-histograms.root'));
+  const h = await src.get('one');
+  (h.fXaxis as RObj).fXmax = Number((h.fXaxis as RObj).fXmax) * 2;
+  const other = join(d, 'other.root');
+  const w = await RootFileWriter.create(other, { compression: 101 });
+  await w.writeObject('', h, await src.streamers());
+  await w.close(await src.streamerList(), await src.streamers());
+  await src.close();
+  const back = await jsrootDump({ files: [other], objects: ['one'] });
+  t.equal(back.objects.one!._typename, 'TH1F', 'modified histogram readable by JSROOT');
+  const out = join(d, 'sum.root');
+  const err = await merge(out, [corpus('uproot-histograms.root'), other]).catch((e) => e);
+  t.type(err, HistogramAxesError);
+  t.equal((err as HistogramAxesError).object, 'one');
+  t.match((err as Error).message, /histogram one/);
+  t.same((await readdir(d)).sort(), ['other.root'], 'no output and no temporary file');
+});
+
+t.test('corrupt inputs: error without -k, skipped and named with -k', async (t) => {
+  const d = await tmp(t);
+  const garbage = join(d, 'garbage.root');
+  await writeFile(garbage, Buffer.from('this is not a ROOT file at all'.repeat(10)));
+  const truncated = join(d, 'truncated.root');
+  const full = await readFile(corpus('uproot-HZZ.root'));
+  await writeFile(truncated, full.subarray(0, 50_000));
+  const good = join(d, 'good.root');
+  await copyFile(corpus('uproot-HZZ.root'), good);
+  const out = join(d, 'out.root');
+
+  const e1 = await merge(out, [good, garbage]).catch((e) => e);
+  t.type(e1, InputError);
+  t.equal((e1 as InputError).path, garbage);
+  const e2 = await merge(out, [good, truncated]).catch((e) => e);
+  t.type(e2, InputError, 'truncated file detected');
+
+  const c = capture();
+  t.equal(await runHadd([out, good, garbage, truncated], c.io), 1, 'hadd fails without -k');
+  t.match(c.err(), /garbage\.root/);
+  t.notOk((await readdir(d)).includes('out.root'), 'no half-written output');
+
+  const c2 = capture();
+  t.equal(await runHadd(['-k', out, good, garbage, truncated], c2.io), 0, 'hadd -k succeeds');
+  t.match(c2.err(), /skipped .*garbage\.root/);
+  t.match(c2.err(), /skipped .*truncated\.root/);
+  const dump = await jsrootDump({ files: [out], tree: 'events' });
+  t.equal(dump.entries, 2421, 'only the good input merged');
+  t.notOk(
+    (await readdir(d)).some((f) => f.includes('.tmp-')),
+    'no temporary files',
+  );
+});
+
+t.test('hadd command line', async (t) => {
+  const d = await tmp(t);
+  const out = join(d, 'h.root');
+  const c = capture();
+  t.equal(await runHadd([], c.io), 2, 'usage error');
+  t.match(c.err(), /usage: hadd/);
+  const c1 = capture();
+  t.equal(await runHadd(['-f505', out, corpus('uproot-HZZ.root'), corpus('uproot-HZZ-zlib.root')], c1.io), 0);
+  t.match(c1.out(), /tree events: 4842 entries/);
+  const f = await RootFile.open(out);
+  t.equal(f.header.compress, 505, '-f505 sets the output compression');
+  await f.close();
+  const c2 = capture();
+  t.equal(await runHadd([out, corpus('uproot-HZZ.root')], c2.io), 1, 'existing target without -f refused');
+  t.match(c2.err(), /exists/);
+  const c3 = capture();
+  t.equal(
+    await runHadd(
+      ['-fk', '-n', '1', '-j', '2', out, corpus('uproot-HZZ-lz4.root'), corpus('uproot-HZZ-lz4.root')],
+      c3.io,
+    ),
+    0,
+  );
+  t.match(c3.out(), /114 baskets copied, 0 recompressed/, '-fk copies baskets without recompressing');
+  const list = join(d, 'inputs.txt');
+  await writeFile(list, `${corpus('uproot-HZZ.root')}\n${corpus('uproot-HZZ-zstd.root')}\n`);
+  const c4 = capture();
+  t.equal(await runHadd(['-ff', out, `@${list}`], c4.io), 0, '@listfile inputs');
+  const g = await RootFile.open(out);
+  t.equal(g.header.compress, 1, '-ff uses the first input compression');
+  await g.close();
+  const dump = await jsrootDump({ files: [out], tree: 'events' });
+  t.equal(dump.entries, 4842);
+});
