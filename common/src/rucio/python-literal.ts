@@ -194,17 +194,25 @@ export function parsePythonLiteral(text: string): PythonValue {
         return [];
       }
       const items: PythonValue[] = [parseValue()];
+      if (c === '(') {
+        // '(x)' is just x; only '(x,)' or '(x, y)' is a tuple.
+        skipSpace();
+        if (text[pos] === ')') {
+          pos++;
+          return items[0]!;
+        }
+      }
       return parseSequenceTail(items, close);
     }
     if (c === "'" || c === '"' || (/[rRuU]/.test(c) && /['"]/.test(text[pos + 1] ?? '')))
       return parseString();
     if (c === '-' || c === '+') {
+      // literal_eval allows one sign directly on a number literal only ('--1' and '-True' are refused).
       pos++;
       skipSpace();
-      const v = parseValue();
-      if (typeof v === 'boolean' || (typeof v !== 'number' && typeof v !== 'bigint'))
-        fail('unary sign on a non-number');
-      return c === '-' ? (typeof v === 'bigint' ? toIntNumber(-v) : -(v as number)) : v;
+      if (!/[0-9.]/.test(text[pos] ?? '')) fail('a sign must be followed by a number');
+      const v = parseNumber();
+      return c === '-' ? (typeof v === 'bigint' ? toIntNumber(-v) : -v) : v;
     }
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(pos))?.[0];
     if (word !== undefined) {
