@@ -213,6 +213,7 @@ function importClusters(t: RObj, from: RObj): void {
 /** Reads on-disk baskets in file order, coalescing neighbours into large reads. */
 async function* readRuns(rf: RootFile, jobs: Job[]): AsyncGenerator<{ job: Job; raw: Buffer }> {
   let i = 0;
+  let prefetch: { start: number; data: Promise<Buffer> } | undefined;
   while (i < jobs.length) {
     const start = jobs[i]!.loc.seek;
     let end = start + jobs[i]!.loc.bytes;
@@ -223,13 +224,28 @@ async function* readRuns(rf: RootFile, jobs: Job[]): AsyncGenerator<{ job: Job; 
       end = l.seek + l.bytes;
       j++;
     }
-    const buf = await rf.read(start, end - start);
+    const buf = await (prefetch?.start === start ? prefetch.data : rf.read(start, end - start));
+    // Start reading the next run while the caller writes this one.
+    prefetch = j < jobs.length ? nextRun(rf, jobs, j) : undefined;
     for (let k = i; k < j; k++) {
       const l = jobs[k]!.loc;
       yield { job: jobs[k]!, raw: buf.subarray(l.seek - start, l.seek - start + l.bytes) };
     }
     i = j;
   }
+}
+
+function nextRun(rf: RootFile, jobs: Job[], i: number): { start: number; data: Promise<Buffer> } {
+  const start = jobs[i]!.loc.seek;
+  let end = start + jobs[i]!.loc.bytes;
+  for (let j = i + 1; j < jobs.length; j++) {
+    const l = jobs[j]!.loc;
+    if (l.seek < end || l.seek - end > RUN_GAP || l.seek + l.bytes - start > RUN_BYTES) break;
+    end = l.seek + l.bytes;
+  }
+  const data = rf.read(start, end - start);
+  data.catch(() => {}); // errors surface when the run is consumed
+  return { start, data };
 }
 
 /** Copies one on-disk basket: header rewritten, payload as is (fast) or recompressed. */
@@ -247,10 +263,11 @@ async function copyBasket(
   const headerLen = b.pos - afterKey;
   if (key.nbytes !== raw.length) throw new CorruptFileError(`basket ${key.name}: byte count mismatch`);
   if (fast && key.version > 1000) {
-    const copy = Buffer.from(raw);
-    copy.writeBigInt64BE(BigInt(out.sink.pos), 18);
-    copy.writeBigInt64BE(BigInt(dirSeek), 26);
-    const at = await out.sink.append(copy);
+    // Only the seeks in the key header change; the rest (and the compressed payload) is copied.
+    const head = Buffer.from(raw.subarray(0, 34));
+    head.writeBigInt64BE(BigInt(out.sink.pos), 18);
+    head.writeBigInt64BE(BigInt(dirSeek), 26);
+    const at = await out.sink.append(head, raw.subarray(34));
     return { key: at, nbytes: key.nbytes, objlen: key.objlen + key.keylen, recompressed: false };
   }
   let payload = await decompress(raw.subarray(key.keylen), key.objlen);

@@ -1,30 +1,42 @@
 import type { FileHandle } from 'node:fs/promises';
 
-/** Sequential writer with a large buffer, plus positioned patches of earlier bytes. */
+/** Parts at least this large bypass the buffer (after what is buffered before them). */
+const DIRECT = 1 << 20;
+
+/**
+ * Sequential writer with double buffering: one buffer fills while the other is being written, so the
+ * caller's reads and compression overlap with disk writes. Earlier bytes can be patched by position.
+ */
 export class Sink {
   private buf: Buffer;
+  private spare: Buffer;
   private used = 0;
+  private pending: Promise<void> = Promise.resolve();
   /** Position in the file of the next appended byte. */
   pos: number;
 
   constructor(
     private readonly fh: FileHandle,
     start: number,
-    private readonly bufferSize = 8 << 20,
+    private readonly bufferSize = 4 << 20,
   ) {
     this.pos = start;
     this.buf = Buffer.allocUnsafe(bufferSize);
+    this.spare = Buffer.allocUnsafe(bufferSize);
   }
 
   /** Appends bytes; returns the position where they start. */
   async append(...parts: Uint8Array[]): Promise<number> {
     const at = this.pos;
     for (const p of parts) {
-      if (p.length >= this.bufferSize) {
-        await this.flush();
-        await this.writeFully(p, this.pos);
+      if (p.length >= DIRECT) {
+        await this.startFlush();
+        const where = this.pos;
+        await this.pending;
+        // The caller may reuse `p` once append resolves, so this write is awaited.
+        await this.writeFully(p, where);
       } else {
-        if (this.used + p.length > this.bufferSize) await this.flush();
+        if (this.used + p.length > this.bufferSize) await this.startFlush();
         this.buf.set(p, this.used);
         this.used += p.length;
       }
@@ -38,11 +50,21 @@ export class Sink {
     return this.append(Buffer.alloc(n));
   }
 
-  /** Writes buffered bytes to the file. */
-  async flush(): Promise<void> {
+  /** Hands the filled buffer to a background write (waiting for the previous one first). */
+  private async startFlush(): Promise<void> {
     if (this.used === 0) return;
-    await this.writeFully(this.buf.subarray(0, this.used), this.pos - this.used);
+    await this.pending;
+    const full = this.buf.subarray(0, this.used);
+    const where = this.pos - this.used;
+    [this.buf, this.spare] = [this.spare, this.buf];
     this.used = 0;
+    this.pending = this.writeFully(full, where);
+  }
+
+  /** Writes everything buffered and waits for it. */
+  async flush(): Promise<void> {
+    await this.startFlush();
+    await this.pending;
   }
 
   /** Overwrites bytes at an earlier position (flushes first). */
