@@ -1,0 +1,2 @@
+/** Version printed by `oxbow --version`. */
+export const CLI_VERSION = '0.1.0';
