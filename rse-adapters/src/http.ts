@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { Credentials } from './types.js';
 
 /** PEM certificates of a hashed CA directory (X509_CERT_DIR) plus an optional bundle file. */
@@ -43,20 +44,51 @@ export function createHttpAgent(opts: HttpAgentOptions): Dispatcher {
   const cas = loadCaCertificates(c.caDir, c.caFile);
   const cert = c.x509Cert ? readFileSync(c.x509Cert, 'utf8') : undefined;
   const key = c.x509Cert ? readFileSync(c.x509Key ?? c.x509Cert, 'utf8') : undefined;
+  const base = buildConnector({
+    ca: cas.length ? [...rootCertificates, ...cas] : undefined,
+    cert,
+    key,
+    // Grid hosts are verified by name like any HTTPS host.
+    rejectUnauthorized: true,
+    timeout: opts.timeoutMs,
+  });
   return new Agent({
     connections: opts.connections,
-    connectTimeout: opts.timeoutMs,
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
     keepAliveTimeout: 10_000,
-    connect: {
-      ca: cas.length ? [...rootCertificates, ...cas] : undefined,
-      cert,
-      key,
-      // Grid hosts are verified by name like any HTTPS host.
-      rejectUnauthorized: true,
-    },
+    connect: (options, callback) =>
+      base(options, (err, socket) => {
+        if (socket) canonicalHeaderCase(socket as Socket);
+        // The union type of the callback does not narrow; the two cases are passed on unchanged.
+        if (err) callback(err, null);
+        else callback(null, socket!);
+      }),
   });
+}
+
+const REQUEST_HEAD = /^[A-Z]+ \S+ HTTP\/1\.1\r\n/;
+const GENERATED = /\r\n(host|content-length|transfer-encoding): /g;
+const CANONICAL: Record<string, string> = {
+  host: 'Host',
+  'content-length': 'Content-Length',
+  'transfer-encoding': 'Transfer-Encoding',
+};
+
+/**
+ * undici writes the headers it generates itself (host, content-length, transfer-encoding) in lower
+ * case. Header names are case-insensitive, but XrdHttp 5.5 matches `Content-Length` exactly and
+ * otherwise stores a PUT body as an empty file (answering 200). Rewriting those three names in the
+ * request head restores interoperability and is invisible to compliant servers; bodies (Buffers)
+ * are never touched.
+ */
+function canonicalHeaderCase(socket: Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && REQUEST_HEAD.test(chunk))
+      chunk = chunk.replace(GENERATED, (_m, name: string) => `\r\n${CANONICAL[name]}: `);
+    return write(chunk, ...rest);
+  }) as Socket['write'];
 }
 
 /** Reads at most `limit` bytes of an error body as text (the server's message), discarding the rest. */

@@ -292,7 +292,10 @@ export interface NginxServer extends RunningServer {
  */
 export async function startNginx(tls: TestTls): Promise<NginxServer> {
   const dir = tempDir('nginx');
-  for (const d of ['data', 'data/ro', 'tmp', 'logs']) mkdirSync(join(dir, d), { recursive: true });
+  // nginx workers (www-data) must be able to traverse the temp dir (mkdtemp makes it 0700).
+  chmodSync(dir, 0o755);
+  for (const d of ['data', 'data/ro', 'data/certonly', 'data/tokenonly', 'tmp', 'logs'])
+    mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, 'data/ro/readme.bin'), 'read only area\n');
   const httpPort = await freePort();
   const httpsPort = await freePort();
@@ -329,6 +332,18 @@ http {
       create_full_put_path on;
       dav_access user:rw group:rw all:r;
       add_header X-Client-Verify $ssl_client_verify always;
+    }
+    location /certonly/ {
+      if ($ssl_client_verify != SUCCESS) { return 403; }
+      dav_methods PUT DELETE MKCOL COPY MOVE;
+      dav_ext_methods PROPFIND OPTIONS;
+      create_full_put_path on;
+    }
+    location /tokenonly/ {
+      if ($http_authorization != "Bearer oxbow-test-token") { return 401; }
+      dav_methods PUT DELETE MKCOL COPY MOVE;
+      dav_ext_methods PROPFIND OPTIONS;
+      create_full_put_path on;
     }
     location /ro/ {
       dav_ext_methods PROPFIND OPTIONS;

@@ -211,7 +211,8 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
       if (r.code !== 0) {
         // xrdcp is gone: unblock the feeding pipeline before reporting.
         pipe.destroy();
-        await feeding;
+        const fed = await feeding;
+        if (fed instanceof Error) throw toStorageError(fed, 'write', rel);
         throw xrdError('write', rel, r.stderr, r.code ?? undefined);
       }
       const fed = await feeding;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
 import { StorageError, type StorageErrorCode } from '../errors.js';
 import type { Credentials } from '../types.js';
 
@@ -243,8 +244,8 @@ export function runTool(
       if (stderr.length < 65536) stderr += d;
     });
     if (opts.stdin) {
-      proc.stdin!.on('error', () => undefined);
-      opts.stdin.pipe(proc.stdin!);
+      // If the source fails, the tool must not wait for input forever: kill it.
+      pipeline(opts.stdin, proc.stdin!).catch(() => proc.kill('SIGKILL'));
     }
     proc.on('error', reject);
     proc.on('close', (code) => resolve({ code, stderr, stdout }));

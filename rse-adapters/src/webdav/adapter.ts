@@ -62,7 +62,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
   const origin = `${httpScheme(protocol.scheme)}://${bareHostname(protocol)}${port}`;
   const basePath = collapseSlashes(`${webServicePath(protocol)}${normalizePrefix(protocol.prefix)}`);
   const token = options.credentials?.bearerToken;
-  const authHeaders: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const authHeaders: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   /** Directories known to exist (so each is created at most once per adapter). */
   const knownDirs = new Set<string>(['']);
   /** undefined until the first HEAD tells whether the server answers Want-Digest. */
@@ -106,7 +106,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
 
   /** HEAD asking for server checksums; returns size and digests (and remembers digest support). */
   async function head(rel: string, what: string, signal?: AbortSignal, want = 'adler32, md5') {
-    const headers: Record<string, string> = digestSupported === false ? {} : { 'want-digest': want };
+    const headers: Record<string, string> = digestSupported === false ? {} : { 'Want-Digest': want };
     const res = await call('HEAD', urlOf(rel), what, rel, { headers, signal, ok: [200, 204] });
     await res.body.dump().catch(() => undefined);
     const digest = parseDigestHeader(res.headers.digest as string | string[] | undefined);
@@ -126,7 +126,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
       '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>' +
       '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/></D:prop></D:propfind>';
     const res = await call('PROPFIND', urlOf(rel, depth === 1), what, rel, {
-      headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' },
+      headers: { Depth: String(depth), 'Content-Type': 'application/xml; charset=utf-8' },
       body,
       signal,
       ok: [207],
@@ -173,7 +173,12 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     if (opts.length === 0) return Readable.from([]);
     const ranged = start > 0 || opts.length !== undefined;
     const headers: Record<string, string> = {};
-    if (ranged) headers.range = `bytes=${start}-${opts.length === undefined ? '' : start + opts.length - 1}`;
+    if (ranged) {
+      // Open-ended ranges (`bytes=N-`) are mishandled by some servers (XrdHttp 5.5): always send an end.
+      const length = opts.length ?? Math.max(0, (await statImpl(rel, opts)).size - start);
+      if (length === 0) return Readable.from([]);
+      headers.Range = `bytes=${start}-${start + length - 1}`;
+    }
     const res = await call('GET', urlOf(rel), 'read', rel, { headers, signal: opts.signal, ok: [200, 206] });
     if (ranged && res.statusCode === 200) {
       // The server ignored the Range header: refuse rather than silently return the wrong bytes.
@@ -228,8 +233,8 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     let uploaded = false;
     try {
       const headers: Record<string, string> = {
-        'content-length': String(opts.size),
-        'content-type': 'application/octet-stream',
+        'Content-Length': String(opts.size),
+        'Content-Type': 'application/octet-stream',
       };
       try {
         const res = await call('PUT', urlOf(tmp), 'write', rel, {
@@ -265,8 +270,13 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
       verifyStreamed(got, opts, rel);
       const stored = await head(tmp, 'write', opts.signal);
       verifyStored(stored, got, rel);
+      // Some servers (XrdHttp 5.5) ignore `Overwrite: F` on MOVE: check first (best effort, racy).
+      if (opts.overwrite === false && (await exists(rel, opts)))
+        throw new StorageError('ALREADY_EXISTS', `write ${rel}: exists and overwrite is false`, {
+          target: rel,
+        });
       const move = await call('MOVE', urlOf(tmp), 'write', rel, {
-        headers: { destination: urlOf(rel), overwrite: opts.overwrite === false ? 'F' : 'T' },
+        headers: { Destination: urlOf(rel), Overwrite: opts.overwrite === false ? 'F' : 'T' },
         signal: opts.signal,
         ok: [200, 201, 204],
       });
@@ -352,42 +362,44 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     if (!canThirdPartyCopy(sourcePfn))
       throw new StorageError('UNSUPPORTED', `HTTP-TPC cannot copy from ${sourcePfn}`, { retryable: false });
     const src = toHttpUrl(sourcePfn);
-    const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    const slash = rel.lastIndexOf('/');
+    const dir = slash >= 0 ? rel.slice(0, slash) : '';
+    const tmp = `${dir ? `${dir}/` : ''}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
     await ensureDir(dir, opts.signal);
-    const headers: Record<string, string> = { overwrite: opts.overwrite === false ? 'F' : 'T' };
-    if (token) headers['transferheaderauthorization'] = `Bearer ${token}`;
-    let res: Dispatcher.ResponseData;
-    if (opts.mode === 'push') {
-      headers.destination = urlOf(rel);
-      res = await call('COPY', src, 'tpc', rel, { headers, signal: opts.signal, ok: [200, 201, 202, 204] });
-    } else {
-      headers.source = src;
-      res = await call('COPY', urlOf(rel), 'tpc', rel, {
-        headers,
-        signal: opts.signal,
-        ok: [200, 201, 202, 204],
-      });
-    }
-    const text = await res.body.text().catch((err) => {
-      throw toStorageError(err, 'tpc', rel);
-    });
-    const lines = text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-    const last = lines[lines.length - 1] ?? '';
-    if (/^failure/i.test(last)) {
-      const notFound = /404|no such file/i.test(last);
-      throw new StorageError(notFound ? 'NOT_FOUND' : 'SERVER_ERROR', `tpc ${src} -> ${rel}: ${last}`, {
-        target: rel,
-        serverMessage: last,
-        retryable: !notFound,
-      });
-    }
-    const stored = await head(rel, 'tpc', opts.signal).catch(async (err) => {
-      throw toStorageError(err, 'tpc', rel);
-    });
+    if (opts.overwrite === false && (await exists(rel, opts)))
+      throw new StorageError('ALREADY_EXISTS', `tpc ${rel}: exists and overwrite is false`, { target: rel });
+    const headers: Record<string, string> = { Overwrite: 'T' };
+    if (token) headers.TransferHeaderAuthorization = `Bearer ${token}`;
     try {
+      let res: Dispatcher.ResponseData;
+      if (opts.mode === 'push') {
+        headers.Destination = urlOf(tmp);
+        res = await call('COPY', src, 'tpc', rel, { headers, signal: opts.signal, ok: [200, 201, 202, 204] });
+      } else {
+        headers.Source = src;
+        res = await call('COPY', urlOf(tmp), 'tpc', rel, {
+          headers,
+          signal: opts.signal,
+          ok: [200, 201, 202, 204],
+        });
+      }
+      const text = await res.body.text().catch((err) => {
+        throw toStorageError(err, 'tpc', rel);
+      });
+      const lines = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const last = lines[lines.length - 1] ?? '';
+      if (/^failure/i.test(last)) {
+        const notFound = /404|no such file/i.test(last);
+        throw new StorageError(notFound ? 'NOT_FOUND' : 'SERVER_ERROR', `tpc ${src} -> ${rel}: ${last}`, {
+          target: rel,
+          serverMessage: last,
+          retryable: !notFound,
+        });
+      }
+      const stored = await head(tmp, 'tpc', opts.signal);
       if (opts.size !== undefined && stored.size !== undefined && stored.size !== opts.size)
         throw new StorageError(
           'SIZE_MISMATCH',
@@ -397,25 +409,28 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
             retryable: true,
           },
         );
-      let adler = stored.adler32;
-      if (opts.adler32 !== undefined) {
-        adler ??= (await checksum(rel, 'adler32', opts)).value;
-        if (normalizeAdler32(opts.adler32) !== adler)
-          throw new StorageError(
-            'CHECKSUM_MISMATCH',
-            `tpc ${rel}: adler32 at destination ${adler}, expected ${normalizeAdler32(opts.adler32)}`,
-            { target: rel, retryable: true },
-          );
-      }
+      const adler = stored.adler32 ?? (await checksum(tmp, 'adler32', opts)).value;
+      if (opts.adler32 !== undefined && normalizeAdler32(opts.adler32) !== adler)
+        throw new StorageError(
+          'CHECKSUM_MISMATCH',
+          `tpc ${rel}: adler32 at destination ${adler}, expected ${normalizeAdler32(opts.adler32)}`,
+          { target: rel, retryable: true },
+        );
+      const move = await call('MOVE', urlOf(tmp), 'tpc', rel, {
+        headers: { Destination: urlOf(rel), Overwrite: 'T' },
+        signal: opts.signal,
+        ok: [200, 201, 204],
+      });
+      await move.body.dump().catch(() => undefined);
       return {
         pfn: buildPfn(protocol, rel),
         size: stored.size ?? opts.size ?? 0,
-        adler32: adler ?? (await checksum(rel, 'adler32', opts)).value,
+        adler32: adler,
         verifiedBy: stored.adler32 ? 'server-checksum' : 'stream-checksum+size',
       };
     } catch (err) {
-      await deleteQuietly(rel);
-      throw err;
+      await deleteQuietly(tmp);
+      throw toStorageError(err, 'tpc', rel);
     }
   }
 
