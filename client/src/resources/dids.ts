@@ -11,6 +11,7 @@ import type {
   DidRef,
   DidSearchLong,
   ScopeListItem,
+  SetDidsMetaBody,
 } from '@oxbow/common';
 import { didSearchQueryString, parseDidFilterString, type RucioFilterDict } from '@oxbow/common/rucio/index';
 import type { Transport } from '../transport.js';
@@ -116,6 +117,12 @@ export function didsApi(t: Transport) {
     /** `GET /dids/{scope}/{name}/dids`: direct content, streamed. */
     content: (scope: string, name: string): AsyncGenerator<DidContent> =>
       t.list<DidContent>({ method: 'GET', path: didPath(scope, name, 'dids') }),
+    /** `GET /dids/{scope}/{name}/dids/history`: content including detached DIDs, streamed. */
+    contentHistory: (scope: string, name: string): AsyncGenerator<DidContent> =>
+      t.list<DidContent>({ method: 'GET', path: didPath(scope, name, 'dids', 'history') }),
+    /** `GET /dids/{guid}/guid`: datasets holding the file with this GUID, streamed. */
+    datasetsByGuid: (guid: string): AsyncGenerator<{ scope: string; name: string }> =>
+      t.list<{ scope: string; name: string }>({ method: 'GET', path: `/dids/${seg(guid)}/guid` }),
     /** `GET /dids/{scope}/{name}/files`: every file below a DID, streamed. */
     files: (scope: string, name: string, opts: { long?: boolean } = {}): AsyncGenerator<DidFile> =>
       t.list<DidFile>({
@@ -171,6 +178,10 @@ export function didsApi(t: Transport) {
     ): Promise<void> => {
       await t.send({ method: 'POST', path: didPath(scope, name, 'meta'), body: { meta, recursive } });
     },
+    /** `POST /dids/bulkdidsmeta`: metadata of several DIDs in one request. */
+    setMetaOfMany: async (dids: SetDidsMetaBody['dids'], recursive = false): Promise<void> => {
+      await t.send({ method: 'POST', path: '/dids/bulkdidsmeta', body: { dids, recursive } });
+    },
     /** `DELETE /dids/{scope}/{name}/meta?key=…` */
     deleteMeta: async (scope: string, name: string, key: string): Promise<void> => {
       await t.send({ method: 'DELETE', path: didPath(scope, name, 'meta'), query: { key } });
@@ -179,6 +190,9 @@ export function didsApi(t: Transport) {
     setStatus: async (scope: string, name: string, status: { open?: boolean }): Promise<void> => {
       await t.send({ method: 'PUT', path: didPath(scope, name, 'status'), body: status });
     },
+    /** `GET /dids/{scope}/{name}/associated_rules`: rules affecting a file, streamed. */
+    associatedRules: (scope: string, name: string): AsyncGenerator<Record<string, unknown>> =>
+      t.list<Record<string, unknown>>({ method: 'GET', path: didPath(scope, name, 'associated_rules') }),
     /** `GET /dids/{scope}/{name}/rules`, streamed. */
     rules: (scope: string, name: string): AsyncGenerator<Record<string, unknown>> =>
       t.list<Record<string, unknown>>({ method: 'GET', path: didPath(scope, name, 'rules') }),

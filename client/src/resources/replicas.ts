@@ -5,6 +5,7 @@ import type {
   ListReplicasBody,
   ReplicaFileInput,
   ReplicaStateUpdate,
+  TombstoneBody,
 } from '@oxbow/common';
 import type { Transport } from '../transport.js';
 import { seg } from './path.js';
@@ -44,8 +45,16 @@ export function replicasApi(t: Transport) {
       });
     },
     /** `GET /replicas/{scope}/{name}`: replicas of one DID (files below it), streamed. */
-    ofDid: (scope: string, name: string): AsyncGenerator<ListedReplica> =>
-      t.list<ListedReplica>({ method: 'GET', path: `/replicas/${seg(scope)}/${seg(name)}` }),
+    ofDid: (scope: string, name: string, opts: { schemes?: string[] } = {}): AsyncGenerator<ListedReplica> =>
+      t.list<ListedReplica>({
+        method: 'GET',
+        path: `/replicas/${seg(scope)}/${seg(name)}`,
+        query: { schemes: opts.schemes?.join(',') },
+      }),
+    /** `POST /replicas/tombstone`: marks replicas for deletion by the reaper. */
+    setTombstones: async (replicas: TombstoneBody['replicas']): Promise<void> => {
+      await t.send({ method: 'POST', path: '/replicas/tombstone', body: { replicas } });
+    },
     /** `GET /replicas/{scope}/{name}/datasets`: where a dataset's replicas are, streamed. */
     datasetReplicas: (scope: string, name: string, deep = false): AsyncGenerator<DatasetReplica> =>
       t.list<DatasetReplica>({

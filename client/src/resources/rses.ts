@@ -68,13 +68,19 @@ export function rsesApi(t: Transport) {
     addProtocol: async (rse: string, protocol: NewProtocol): Promise<void> => {
       await t.send({ method: 'POST', path: protocolPath(rse, protocol.scheme), body: protocol });
     },
-    /** `GET /rses/{rse}/protocols[/{scheme}]` */
-    protocols: (rse: string, q: ProtocolQuery = {}): Promise<RseProtocol[] | { protocols: RseProtocol[] }> =>
-      t.json({
+    /**
+     * `GET /rses/{rse}/protocols[/{scheme}]`: the protocols, those of one scheme when given
+     * (Rucio answers the whole rse_info for a scheme; the list is taken from it).
+     */
+    async protocols(rse: string, q: ProtocolQuery = {}): Promise<RseProtocol[]> {
+      const answer = await t.json<RseProtocol[] | { protocols: RseProtocol[] }>({
         method: 'GET',
         path: q.scheme ? protocolPath(rse, q.scheme) : `${base(rse)}/protocols`,
         query: { operation: q.operation, domain: q.domain, default: q.default ? 'True' : undefined },
-      }),
+      });
+      const list = Array.isArray(answer) ? answer : answer.protocols;
+      return q.scheme ? list.filter((p) => p.scheme === q.scheme) : list;
+    },
     /** `PUT /rses/{rse}/protocols/{scheme}[/{hostname}[/{port}]]` */
     updateProtocol: async (
       rse: string,
@@ -106,23 +112,5 @@ export function rsesApi(t: Transport) {
     /** `GET /rses/{rse}/usage`, streamed. */
     usage: (rse: string): AsyncGenerator<RseUsage> =>
       t.list<RseUsage>({ method: 'GET', path: `${base(rse)}/usage` }),
-    /** `PUT /rses/{rse}/usage` */
-    setUsage: async (
-      rse: string,
-      usage: { source: string; used: number; free?: number | null; files?: number | null },
-    ): Promise<void> => {
-      await t.send({ method: 'PUT', path: `${base(rse)}/usage`, body: usage });
-    },
-    /** `GET /rses/{rse}/limits`: limit name → value. */
-    limits: (rse: string): Promise<Record<string, number>> =>
-      t.json<Record<string, number>>({ method: 'GET', path: `${base(rse)}/limits` }),
-    /** `PUT /rses/{rse}/limits` */
-    setLimit: async (rse: string, name: string, value: number): Promise<void> => {
-      await t.send({ method: 'PUT', path: `${base(rse)}/limits`, body: { name, value } });
-    },
-    /** `DELETE /rses/{rse}/limits` */
-    deleteLimit: async (rse: string, name: string): Promise<void> => {
-      await t.send({ method: 'DELETE', path: `${base(rse)}/limits`, body: { name } });
-    },
   };
 }
