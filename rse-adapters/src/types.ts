@@ -93,8 +93,10 @@ export interface WriteOptions extends OpOptions {
   size: number;
   /** Expected adler32, 8 lowercase hex digits. Strongly recommended: without it only the size is verified. */
   adler32?: string;
-  /** Expected md5 (hex). */
+  /** Expected md5 (hex); implies computeMd5. */
   md5?: string;
+  /** Compute md5 while streaming (returned in WriteResult) even without an expected value. */
+  computeMd5?: boolean;
   /** Replace an existing file (default true: a stale orphan from a crashed upload must not block a retry). */
   overwrite?: boolean;
 }

@@ -138,7 +138,7 @@ export function createPosixAdapter(protocol: RseProtocol, options: PosixOptions 
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw toStorageError(err, 'write', path);
     }
     const tmp = join(dir, `.${basename(full)}${TEMP_MARK}${tempSuffix()}`);
-    const sums = createChecksumStream({ md5: opts.md5 !== undefined });
+    const sums = createChecksumStream({ md5: opts.md5 !== undefined || opts.computeMd5 === true });
     try {
       await pipeline(
         source,

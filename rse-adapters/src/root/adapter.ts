@@ -197,7 +197,7 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
       throw new StorageError('ALREADY_EXISTS', `write ${rel}: exists and overwrite is false`, {
         target: rel,
       });
-    const sums = createChecksumStream({ md5: opts.md5 !== undefined });
+    const sums = createChecksumStream({ md5: opts.md5 !== undefined || opts.computeMd5 === true });
     const pipe = new PassThrough({ highWaterMark: 1 << 20 });
     const feeding = pipeline(source, sums, pipe).catch((err) => err as Error);
     let started = false;

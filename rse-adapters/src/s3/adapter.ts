@@ -284,7 +284,7 @@ export function createS3Adapter(protocol: RseProtocol, options: S3Options = {}):
     const inflight = new Set<Promise<void>>();
     let failure: unknown;
     let state = ADLER32_INIT;
-    const md5All = opts.md5 !== undefined ? createHash('md5') : undefined;
+    const md5All = opts.md5 !== undefined || opts.computeMd5 ? createHash('md5') : undefined;
     let size = 0;
     const sendPart = async (n: number, part: Buffer) => {
       const md5 = createHash('md5').update(part).digest();

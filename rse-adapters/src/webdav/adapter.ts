@@ -228,7 +228,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     const name = rel.slice(slash + 1);
     const tmp = `${dir ? `${dir}/` : ''}.${name}${TEMP_MARK}${tempSuffix()}`;
     await ensureDir(dir, opts.signal);
-    const sums = createChecksumStream({ md5: opts.md5 !== undefined });
+    const sums = createChecksumStream({ md5: opts.md5 !== undefined || opts.computeMd5 === true });
     const feeding = pipeline(source, sums).catch((err) => err as Error);
     let uploaded = false;
     try {
