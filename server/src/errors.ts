@@ -50,3 +50,12 @@ export const routeNotFound = kind('MethodNotAllowed', 404);
 export const requestTooLarge = kind('InputValidationError', 413);
 export const inputValidationError = kind('InputValidationError', 400);
 export const databaseError = kind('DatabaseException', 500);
+// DIDs (Rucio's dids.py statuses for each).
+export const duplicateContent = kind('DuplicateContent', 409);
+export const unsupportedStatus = kind('UnsupportedStatus', 409);
+export const invalidMetadata = kind('InvalidMetadata', 400);
+export const invalidValueForKey = kind('InvalidValueForKey', 400);
+export const unsupportedMetadataPlugin = kind('UnsupportedMetadataPlugin', 400);
+export const didFilterSyntaxError = kind('DIDFilterSyntaxError', 400);
+// POST /dids/attachments answers a checksum/size mismatch with 412, not the 409 of replicas.
+export const attachConsistencyMismatch = kind('FileConsistencyMismatch', 412);

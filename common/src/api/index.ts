@@ -1,2 +1,3 @@
 /** Every REST shape, one module per Rucio resource. */
 export * from './accounts.js';
+export * from './dids.js';
