@@ -59,3 +59,13 @@ export const unsupportedMetadataPlugin = kind('UnsupportedMetadataPlugin', 400);
 export const didFilterSyntaxError = kind('DIDFilterSyntaxError', 400);
 // POST /dids/attachments answers a checksum/size mismatch with 412, not the 409 of replicas.
 export const attachConsistencyMismatch = kind('FileConsistencyMismatch', 412);
+// RSEs and replicas (Rucio's rses.py / replicas.py statuses).
+export const rseAttributeNotFound = kind('RSEAttributeNotFound', 404);
+export const rseOperationNotSupported = kind('RSEOperationNotSupported', 404);
+export const rseProtocolDomainNotSupported = kind('RSEProtocolDomainNotSupported', 404);
+export const rseProtocolPriorityError = kind('RSEProtocolPriorityError', 409);
+export const rseFileNameNotSupported = kind('RSEFileNameNotSupported', 400);
+export const resourceTemporaryUnavailable = kind('ResourceTemporaryUnavailable', 503);
+export const sortingAlgorithmNotSupported = kind('SortingAlgorithmNotSupported', 400);
+export const replicaIsLocked = kind('ReplicaIsLocked', 423);
+export const inputValidation422 = kind('InputValidationError', 422);

@@ -1,3 +1,5 @@
 /** Every REST shape, one module per Rucio resource. */
 export * from './accounts.js';
 export * from './dids.js';
+export * from './replicas.js';
+export * from './rses.js';

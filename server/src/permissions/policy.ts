@@ -46,4 +46,20 @@ export const perm = {
   addProtocol: (c: Caller) => requireAdmin(c, 'add protocol'),
   updateReplicaState: (c: Caller) => requireAdmin(c, 'update replica state'),
   deleteReplicas: (c: Caller) => requireAdmin(c, 'delete replicas'),
+  deleteRseAttribute: (c: Caller) => requireAdmin(c, 'delete RSE attribute'),
+  updateProtocol: (c: Caller) => requireAdmin(c, 'update protocol'),
+  deleteProtocol: (c: Caller) => requireAdmin(c, 'delete protocol'),
+  setTombstone: (c: Caller) => requireAdmin(c, 'set tombstone'),
+  // Skipping the RSE availability check when adding or deleting replicas (Rucio's skip_availability_check).
+  skipAvailabilityCheck: (c: Caller) => c.isAdmin,
 };
+
+/** Adding replicas (and the file DIDs they create) in every scope of `scopes`: owner or admin, as scope writes. */
+export async function requireReplicaWrite(
+  db: Db,
+  caller: Caller,
+  scopes: Iterable<string>,
+  what: string,
+): Promise<void> {
+  for (const scope of new Set(scopes)) await requireScopeWrite(db, caller, scope, what);
+}

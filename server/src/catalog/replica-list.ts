@@ -1,0 +1,485 @@
+/**
+ * list-replicas (Rucio's core/replica.py list_replicas + the REST view's PFN ordering), built to stream
+ * 100,000-file datasets with bounded memory: collections are resolved recursively through `contents` in
+ * the database, and replicas are joined to the resolved files set-wise, never one query per file.
+ *
+ * - PostgreSQL: one recursive query, read through a cursor (the pool's other connections stay free).
+ * - SQLite: the embedded catalog has a single connection, so a long cursor would block every other
+ *   request while a slow client reads. The resolved files go into a temporary table instead, and
+ *   replicas are read in keyset pages of PAGE files, releasing the connection between pages.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { CatalogDb } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+import { sortingAlgorithmNotSupported } from '../errors.js';
+import { FILE_TYPES, stateName } from './replicas.js';
+import {
+  buildPfn,
+  deterministicRsePath,
+  orderedProtocols,
+  type ProtocolDomain,
+  type ProtocolInfo,
+} from './rse-pfns.js';
+import { protocolInfo } from './rse-protocols.js';
+import { loadRseSnapshots, type RseSnapshot, selectByExpression } from './rses.js';
+
+type Db = Kysely<Database>;
+const PAGE = 5000;
+const SORTS = new Set(['geoip', 'custom_table', 'random']);
+
+/** Options of listReplicas (Rucio's list_replicas arguments). */
+export interface ListReplicasOptions {
+  dids: { scope: string; name: string }[];
+  schemes?: string[] | null;
+  rseExpression?: string | null;
+  unavailable?: boolean;
+  allStates?: boolean;
+  ignoreAvailability?: boolean;
+  domain?: 'wan' | 'lan' | 'all' | null;
+  /** client_location.site: RSEs whose `site` attribute matches are read through their lan door. */
+  clientSite?: string | null;
+  sort?: string | null;
+  resolveParents?: boolean;
+  nrandom?: number | null;
+  /** ISO timestamp: only replicas updated at or after it. */
+  updatedAfter?: string | null;
+  /** Metalink without schemes lists every readable scheme, as Rucio's SUPPORTED_PROTOCOLS. */
+  allSchemes?: boolean;
+  /** Keep at most this many PFNs per file (the `limit` query parameter). */
+  limit?: number | null;
+}
+
+/** One PFN of a listed file. */
+export interface ListedPfn {
+  rse_id: string;
+  rse: string;
+  type: string;
+  volatile: boolean;
+  domain: string;
+  priority: number;
+  client_extract: boolean;
+}
+
+/** One file of the listing, in Rucio's shape. */
+export interface ListedFile {
+  scope: string;
+  name: string;
+  bytes: number | null;
+  md5: string | null;
+  adler32: string | null;
+  pfns: Record<string, ListedPfn>;
+  rses: Record<string, string[]>;
+  states: Record<string, string>;
+  parents?: string[];
+}
+
+interface Row {
+  scope: string;
+  name: string;
+  direct: number;
+  d_bytes: number | null;
+  d_md5: string | null;
+  d_adler32: string | null;
+  rse_id: string | null;
+  bytes: number | null;
+  md5: string | null;
+  adler32: string | null;
+  path: string | null;
+  state: string | null;
+}
+
+interface RseReadPlan {
+  snap: RseSnapshot;
+  /** (domain, protocol, read priority) triples that build this RSE's PFNs. */
+  doors: { domain: ProtocolDomain; protocol: ProtocolInfo; priority: number }[];
+}
+
+/** Rucio's _get_list_replicas_protocols: the requested schemes (or the best read scheme per domain), one protocol each. */
+function readDoors(
+  protocols: ProtocolInfo[],
+  domains: ProtocolDomain[],
+  schemes: string[] | null,
+): RseReadPlan['doors'] {
+  const wanted: string[] = schemes ? [...schemes] : [];
+  if (!schemes) {
+    for (const d of domains) {
+      const best = orderedProtocols(protocols, 'read', d)[0];
+      if (best && !wanted.includes(best.scheme)) wanted.push(best.scheme);
+    }
+  }
+  const doors: RseReadPlan['doors'] = [];
+  for (const s of wanted) {
+    for (const d of domains) {
+      const p = orderedProtocols(protocols, 'read', d, [s])[0];
+      if (!p) break;
+      doors.push({ domain: d, protocol: p, priority: p.domains[d].read ?? 0 });
+    }
+  }
+  return doors;
+}
+
+const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`));
+
+/** `(scope = ? AND name IN (…)) OR …` over a column pair, for a chunk of DIDs. */
+function didCondition(
+  scopeCol: string,
+  nameCol: string,
+  dids: readonly { scope: string; name: string }[],
+): RawBuilder<unknown> {
+  const byScope = new Map<string, string[]>();
+  for (const d of dids) {
+    let l = byScope.get(d.scope);
+    if (!l) byScope.set(d.scope, (l = []));
+    l.push(d.name);
+  }
+  const parts = [...byScope].map(
+    ([scope, names]) => sql`(${sql.ref(scopeCol)} = ${scope} AND ${sql.ref(nameCol)} IN (${inList(names)}))`,
+  );
+  return sql`(${sql.join(parts, sql` OR `)})`;
+}
+
+/** Recursive CTE `tree` of everything below the input collections. */
+function treeCte(dids: readonly { scope: string; name: string }[]): RawBuilder<unknown> {
+  return sql`tree(scope, name, child_type) AS (
+      SELECT child_scope, child_name, child_type FROM contents WHERE ${didCondition('scope', 'name', dids)}
+      UNION
+      SELECT c.child_scope, c.child_name, c.child_type FROM contents c
+        JOIN tree t ON c.scope = t.scope AND c.name = t.name
+        WHERE t.child_type NOT IN (${inList(FILE_TYPES)})
+    )`;
+}
+
+/** The replica join of a files set `f` (columns scope, name, direct), ordered by scope, name. */
+function replicaJoin(files: RawBuilder<unknown>, filter: RawBuilder<unknown>): RawBuilder<Row> {
+  return sql<Row>`SELECT f.scope AS scope, f.name AS name, f.direct AS direct,
+      d.bytes AS d_bytes, d.md5 AS d_md5, d.adler32 AS d_adler32,
+      r.rse_id AS rse_id, r.bytes AS bytes, r.md5 AS md5, r.adler32 AS adler32, r.path AS path, r.state AS state
+    FROM ${files} f
+    LEFT JOIN replicas r ON r.scope = f.scope AND r.name = f.name AND ${filter}
+    LEFT JOIN dids d ON f.direct = 1 AND d.scope = f.scope AND d.name = f.name
+    ORDER BY f.scope, f.name`;
+}
+
+/** Input DIDs in chunks small enough for one statement's parameters. */
+function didChunks<T>(dids: readonly T[], maxParams: number): T[][] {
+  const size = Math.max(1, Math.floor((maxParams - 100) / 2));
+  const out: T[][] = [];
+  for (let i = 0; i < dids.length; i += size) out.push(dids.slice(i, i + size));
+  return out;
+}
+
+async function* postgresRows(
+  catalog: CatalogDb,
+  dids: { scope: string; name: string }[],
+  filter: RawBuilder<unknown>,
+) {
+  const db = catalog.db;
+  for (const part of didChunks(dids, catalog.maxParams)) {
+    const files = sql`(SELECT scope, name, max(direct) AS direct FROM (
+        SELECT scope, name, 0 AS direct FROM tree WHERE child_type IN (${inList(FILE_TYPES)})
+        UNION ALL
+        SELECT scope, name, 1 AS direct FROM dids WHERE did_type IN (${inList(FILE_TYPES)}) AND ${didCondition('scope', 'name', part)}
+      ) u GROUP BY scope, name)`;
+    const query = sql<Row>`WITH RECURSIVE ${treeCte(part)} ${replicaJoin(files, filter)}`;
+    for await (const chunk of db.getExecutor().stream(query.compile(db), 2000)) {
+      yield* chunk.rows as Row[];
+    }
+  }
+}
+
+async function* sqliteRows(
+  catalog: CatalogDb,
+  dids: { scope: string; name: string }[],
+  filter: RawBuilder<unknown>,
+) {
+  const db = catalog.db;
+  const table = sql.raw(`temp.oxbow_list_${randomBytes(8).toString('hex')}`);
+  await sql`CREATE TABLE ${table} (scope TEXT NOT NULL, name TEXT NOT NULL, direct INTEGER NOT NULL, PRIMARY KEY (scope, name)) WITHOUT ROWID`.execute(
+    db,
+  );
+  try {
+    for (const part of didChunks(dids, catalog.maxParams)) {
+      await sql`WITH RECURSIVE ${treeCte(part)}
+        INSERT OR IGNORE INTO ${table} (scope, name, direct)
+        SELECT scope, name, 0 FROM tree WHERE child_type IN (${inList(FILE_TYPES)})`.execute(db);
+      await sql`INSERT INTO ${table} (scope, name, direct)
+        SELECT scope, name, 1 FROM dids WHERE did_type IN (${inList(FILE_TYPES)}) AND ${didCondition('scope', 'name', part)}
+        ON CONFLICT (scope, name) DO UPDATE SET direct = 1`.execute(db);
+    }
+    let after: { scope: string; name: string } | undefined;
+    for (;;) {
+      const keyset = after ? sql`WHERE (scope, name) > (${after.scope}, ${after.name})` : sql``;
+      const files = sql`(SELECT scope, name, direct FROM ${table} ${keyset} ORDER BY scope, name LIMIT ${PAGE})`;
+      const { rows } = await replicaJoin(files, filter).execute(db);
+      if (rows.length === 0) break;
+      yield* rows;
+      const last = rows[rows.length - 1]!;
+      after = { scope: last.scope, name: last.name };
+      let files_ = 0;
+      let prev = '';
+      for (const r of rows) {
+        const k = `${r.scope}\u0000${r.name}`;
+        if (k !== prev) files_++;
+        prev = k;
+      }
+      if (files_ < PAGE) break;
+    }
+  } finally {
+    await sql`DROP TABLE IF EXISTS ${table}`.execute(db).catch(() => {});
+  }
+}
+
+/** Files of a DID (recursively up the contents tree) as 'scope:name' parents, Rucio's list_all_parent_dids. */
+async function parentsOf(db: Db, scope: string, name: string): Promise<string[]> {
+  const { rows } = await sql<{ scope: string; name: string }>`WITH RECURSIVE up(scope, name) AS (
+      SELECT scope, name FROM contents WHERE child_scope = ${scope} AND child_name = ${name}
+      UNION
+      SELECT c.scope, c.name FROM contents c JOIN up u ON c.child_scope = u.scope AND c.child_name = u.name
+    ) SELECT scope, name FROM up ORDER BY scope, name`.execute(db);
+  return rows.map((r) => `${r.scope}:${r.name}`);
+}
+
+/** Groups consecutive rows of the same file. */
+async function* groups(rows: AsyncIterable<Row>): AsyncGenerator<Row[]> {
+  let cur: Row[] = [];
+  for await (const r of rows) {
+    if (cur.length > 0 && (cur[0]!.scope !== r.scope || cur[0]!.name !== r.name)) {
+      yield cur;
+      cur = [];
+    }
+    cur.push(r);
+  }
+  if (cur.length > 0) yield cur;
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/**
+ * Streams the replicas of `dids`: files given directly are listed even without replicas (bytes and
+ * checksums from the DID), files found in datasets/containers only when they have a replica passing the
+ * filters. Files come in (scope, name) order; unknown DIDs are skipped, as Rucio does.
+ */
+export async function* listReplicas(catalog: CatalogDb, o: ListReplicasOptions): AsyncGenerator<ListedFile> {
+  const db = catalog.db;
+  if (o.sort && !SORTS.has(o.sort))
+    throw sortingAlgorithmNotSupported(
+      `Sorting algorithm: ${o.sort} is not supported. Supported: ${[...SORTS].join(', ')}`,
+    );
+  const seen = new Set<string>();
+  const dids = o.dids.filter((d) => {
+    const k = `${d.scope}\u0000${d.name}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  if (dids.length === 0) return;
+
+  let rses = await loadRseSnapshots(db);
+  if (o.rseExpression) rses = selectByExpression(o.rseExpression, rses);
+  if (!o.ignoreAvailability) rses = rses.filter((r) => r.record.availability_read === 1);
+  const plans = new Map<string, RseReadPlan>();
+  const protoRows = rses.length
+    ? await db
+        .selectFrom('rse_protocols')
+        .selectAll()
+        .where(
+          'rse_id',
+          'in',
+          rses.map((r) => r.id),
+        )
+        .execute()
+    : [];
+  const schemes = o.schemes && o.schemes.length > 0 ? o.schemes : null;
+  for (const snap of rses) {
+    const protocols = protoRows.filter((p) => p.rse_id === snap.id).map(protocolInfo);
+    let domains: ProtocolDomain[];
+    if (o.domain === 'all') domains = ['wan', 'lan'];
+    else if (o.domain) domains = [o.domain];
+    else domains = o.clientSite && snap.attributes.site === o.clientSite ? ['lan'] : ['wan'];
+    const wanted = schemes ?? (o.allSchemes ? [...new Set(protocols.map((p) => p.scheme))] : null);
+    plans.set(snap.id, { snap, doors: readDoors(protocols, domains, wanted) });
+  }
+
+  const states = o.allStates ? null : o.unavailable ? ['A', 'U', 'C'] : ['A'];
+  const filters: RawBuilder<unknown>[] = [
+    rses.length ? sql`r.rse_id IN (${inList(rses.map((r) => r.id))})` : sql`1 = 0`,
+  ];
+  if (states) filters.push(sql`r.state IN (${inList(states)})`);
+  if (o.updatedAfter) filters.push(sql`r.updated_at >= ${o.updatedAfter}`);
+  const filter = sql.join(filters, sql` AND `);
+  const rows =
+    catalog.dialect === 'postgres' ? postgresRows(catalog, dids, filter) : sqliteRows(catalog, dids, filter);
+
+  const files = buildFiles(db, groups(rows), plans, o);
+  if (!o.nrandom) {
+    yield* files;
+    return;
+  }
+  // Reservoir sampling: nrandom files with bounded memory, whatever the dataset size.
+  const picked: ListedFile[] = [];
+  let n = 0;
+  for await (const f of files) {
+    n++;
+    if (picked.length < o.nrandom) picked.push(f);
+    else {
+      const j = Math.floor(Math.random() * n);
+      if (j < o.nrandom) picked[j] = f;
+    }
+  }
+  yield* picked;
+}
+
+async function* buildFiles(
+  db: Db,
+  fileGroups: AsyncIterable<Row[]>,
+  plans: Map<string, RseReadPlan>,
+  o: ListReplicasOptions,
+): AsyncGenerator<ListedFile> {
+  for await (const g of fileGroups) {
+    const first = g[0]!;
+    const direct = first.direct === 1;
+    const withReplica = g.filter((r) => r.rse_id !== null);
+    if (!direct && withReplica.length === 0) continue;
+    const src = direct
+      ? { bytes: first.d_bytes, md5: first.d_md5, adler32: first.d_adler32 }
+      : withReplica[0]!;
+    const file: ListedFile = {
+      scope: first.scope,
+      name: first.name,
+      bytes: src.bytes === null ? null : Number(src.bytes),
+      md5: src.md5,
+      adler32: src.adler32,
+      pfns: {},
+      rses: {},
+      states: {},
+    };
+    if (o.resolveParents) file.parents = await parentsOf(db, first.scope, first.name);
+    const found: { pfn: string; v: ListedPfn }[] = [];
+    const paths = new Map<unknown, string>();
+    for (const r of withReplica) {
+      const plan = plans.get(r.rse_id!);
+      if (!plan) continue;
+      file.states[plan.snap.rse] = stateName(r.state ?? '');
+      let path: string | undefined;
+      if (r.path) path = r.path;
+      else if (plan.snap.record.deterministic === 1) {
+        const algo = plan.snap.attributes.lfn2pfn_algorithm;
+        path = paths.get(algo);
+        if (path === undefined) {
+          try {
+            path = deterministicRsePath(first.scope, first.name, algo);
+          } catch {
+            path = undefined;
+          }
+          if (path !== undefined) paths.set(algo, path);
+        }
+      }
+      // A non-deterministic replica without a path has no PFN (Rucio logs ReplicaNotFound and goes on).
+      if (path === undefined) continue;
+      for (const door of plan.doors) {
+        const pfn = buildPfn(door.protocol, path);
+        found.push({
+          pfn,
+          v: {
+            rse_id: plan.snap.id,
+            rse: plan.snap.rse,
+            type: plan.snap.record.rse_type,
+            volatile: plan.snap.record.volatile === 1,
+            domain: door.domain,
+            priority: door.priority,
+            client_extract: false,
+          },
+        });
+      }
+    }
+    if (found.length > 0) orderPfns(file, found, o);
+    yield file;
+  }
+}
+
+/**
+ * Rucio's total order of a file's PFNs: lan before wan, then by protocol priority, then by PFN, numbered
+ * from 1 (as metalink wants); `sort=random` shuffles the wan ones; `rses` lists each RSE's PFNs by rse_id.
+ */
+function orderPfns(file: ListedFile, found: { pfn: string; v: ListedPfn }[], o: ListReplicasOptions): void {
+  // PFNs are unique keys: a prototype-less (dictionary-mode) object avoids one V8 hidden class per PFN.
+  file.pfns = Object.create(null) as Record<string, ListedPfn>;
+  if (found.length === 1) {
+    const { pfn, v } = found[0]!;
+    v.priority = 1;
+    file.pfns[pfn] = v;
+    file.rses[v.rse] = [pfn];
+    return;
+  }
+  const unique = new Map<string, ListedPfn>();
+  // Same PFN from the wan and the lan door: the later one wins, as in Rucio's dict.
+  for (const f of found) unique.set(f.pfn, f.v);
+  let sorted = [...unique].sort(
+    ([pa, a], [pb, b]) =>
+      (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0) ||
+      a.priority - b.priority ||
+      (pa < pb ? -1 : pa > pb ? 1 : 0),
+  );
+  if (o.sort === 'random') {
+    const lan = sorted.filter(([, v]) => v.domain === 'lan');
+    sorted = [...lan, ...shuffle(sorted.filter(([, v]) => v.domain !== 'lan'))];
+  }
+  if (o.limit && o.limit > 0) sorted = sorted.slice(0, o.limit);
+  sorted.forEach(([pfn, v], i) => {
+    v.priority = i + 1;
+    file.pfns[pfn] = v;
+  });
+  const byRse = [...sorted].sort(
+    ([pa, a], [pb, b]) =>
+      (a.rse_id < b.rse_id ? -1 : a.rse_id > b.rse_id ? 1 : 0) ||
+      a.priority - b.priority ||
+      (pa < pb ? -1 : pa > pb ? 1 : 0),
+  );
+  for (const [pfn, v] of byRse) (file.rses[v.rse] ??= []).push(pfn);
+}
+
+/** XML text escaping of a PFN (Rucio uses xml.sax.saxutils.escape). */
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Rucio's metalink rendering of a listing: header, one `<file>` per file, footer (also for an empty list). */
+export async function* metalink(
+  files: AsyncIterable<ListedFile>,
+  policySchema: string,
+  detailedUrl: boolean,
+): AsyncGenerator<string> {
+  // The first file is fetched before the header so that a failing query still becomes a 4xx.
+  const it = files[Symbol.asyncIterator]();
+  let next = await it.next();
+  yield '<?xml version="1.0" encoding="UTF-8"?>\n<metalink xmlns="urn:ietf:params:xml:ns:metalink">\n';
+  for (; !next.done; next = await it.next()) {
+    const f = next.value;
+    let s = ` <file name="${f.name}">\n`;
+    if (f.parents?.length) {
+      s += '  <parents>\n';
+      for (const p of f.parents) s += `   <did>${p}</did>\n`;
+      s += '  </parents>\n';
+    }
+    s += `  <identity>${f.scope}:${f.name}</identity>\n`;
+    if (f.adler32 !== null) s += `  <hash type="adler32">${f.adler32}</hash>\n`;
+    if (f.md5 !== null) s += `  <hash type="md5">${f.md5}</hash>\n`;
+    s += `  <size>${f.bytes}</size>\n`;
+    s += `  <glfn name="/${policySchema}/rucio/${f.scope}:${f.name}"></glfn>\n`;
+    for (const [pfn, r] of Object.entries(f.pfns)) {
+      s += detailedUrl
+        ? `  <url location="${r.rse}" domain="${r.domain}" priority="${r.priority}" client_extract="${String(r.client_extract)}">${xmlEscape(pfn)}</url>\n`
+        : `  <url location="${r.rse}" priority="${r.priority}">${xmlEscape(pfn)}</url>\n`;
+    }
+    s += ' </file>\n';
+    yield s;
+  }
+  yield '</metalink>\n';
+}
