@@ -14,6 +14,16 @@ export interface ServerSettings {
   caDir: string;
   oidcIssuers: string[];
   oidcAudience?: string;
+  /** Clock skew tolerated on JWT exp/nbf/iat, in seconds. */
+  oidcClockSkew: number;
+  /** VOMS directory (`VO/*.lsc`) used to trust VOMS attributes of proxies. */
+  vomsDir?: string;
+  /** Header in which a trusted TLS-terminating front end forwards the client DN (off when unset). */
+  x509DnHeader?: string;
+  /** Addresses of that front end; the DN header is ignored from any other peer. */
+  trustedFrontends: string[];
+  /** VOMS FQANs/groups or `wlcg.groups` entries whose holders act as admins. */
+  adminGroups: string[];
   daemons: string;
   /** Create the two embedded POSIX RSEs on first start. */
   embeddedRses: boolean;
@@ -33,6 +43,11 @@ const ENV: Record<string, keyof ServerSettings> = {
   OXBOW_CA_DIR: 'caDir',
   OXBOW_OIDC_ISSUERS: 'oidcIssuers',
   OXBOW_OIDC_AUDIENCE: 'oidcAudience',
+  OXBOW_OIDC_CLOCK_SKEW: 'oidcClockSkew',
+  OXBOW_VOMS_DIR: 'vomsDir',
+  OXBOW_X509_DN_HEADER: 'x509DnHeader',
+  OXBOW_TRUSTED_FRONTENDS: 'trustedFrontends',
+  OXBOW_ADMIN_GROUPS: 'adminGroups',
   OXBOW_DAEMONS: 'daemons',
   OXBOW_LOG_LEVEL: 'logLevel',
 };
@@ -47,8 +62,9 @@ export function resolveSettings(
     const v = env[name];
     if (v === undefined || v === '') continue;
     if (key === 'port') fromEnv.port = Number(v);
-    else if (key === 'oidcIssuers')
-      fromEnv.oidcIssuers = v
+    else if (key === 'oidcClockSkew') fromEnv.oidcClockSkew = Number(v);
+    else if (key === 'oidcIssuers' || key === 'trustedFrontends' || key === 'adminGroups')
+      fromEnv[key] = v
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
@@ -79,6 +95,11 @@ export function resolveSettings(
     caDir: pick('caDir') ?? '/etc/grid-security/certificates',
     oidcIssuers: pick('oidcIssuers') ?? [],
     oidcAudience: pick('oidcAudience'),
+    oidcClockSkew: pick('oidcClockSkew') ?? 60,
+    vomsDir: pick('vomsDir') ?? env.X509_VOMS_DIR ?? '/etc/grid-security/vomsdir',
+    x509DnHeader: pick('x509DnHeader'),
+    trustedFrontends: pick('trustedFrontends') ?? [],
+    adminGroups: pick('adminGroups') ?? [],
     daemons: pick('daemons') ?? 'all',
     embeddedRses: pick('embeddedRses') ?? true,
     logLevel: pick('logLevel') ?? 'info',

@@ -5,12 +5,34 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CatalogDb } from '../db/connect.js';
 
+/** Credential details kept with a token so the policy sees them on later requests (VOMS FQANs, limited proxy). */
+export interface TokenAttributes {
+  fqans?: string[];
+  vo?: string | null;
+  limited?: boolean;
+}
+
 /** What a valid token says about its caller. */
 export interface TokenInfo {
   account: string;
   identity: string | null;
   authType: string;
   expiresAt: string;
+  attributes?: TokenAttributes;
+}
+
+// Attributes ride in the auth_type column after a space ("x509_proxy {json}") so no schema change is
+// needed; plain auth types never contain a space, so old rows read back unchanged.
+const encodeAuthType = (authType: string, attrs?: TokenAttributes) =>
+  attrs && Object.keys(attrs).length ? `${authType} ${JSON.stringify(attrs)}` : authType;
+function decodeAuthType(stored: string): { authType: string; attributes?: TokenAttributes } {
+  const sp = stored.indexOf(' ');
+  if (sp < 0) return { authType: stored };
+  try {
+    return { authType: stored.slice(0, sp), attributes: JSON.parse(stored.slice(sp + 1)) as TokenAttributes };
+  } catch {
+    return { authType: stored.slice(0, sp) };
+  }
 }
 
 export const TOKEN_LIFETIME_S = 3600;
@@ -25,13 +47,14 @@ export function tokenStore(catalog: CatalogDb) {
   const cache = new Map<string, { info: TokenInfo; until: number }>();
 
   return {
-    /** Issues a new token for `account`. */
+    /** Issues a new token for `account`; `attributes` are returned by `validate` with it. */
     async issue(
       account: string,
       identity: string | null,
       authType: string,
       ip: string | null,
       lifetimeS = TOKEN_LIFETIME_S,
+      attributes?: TokenAttributes,
     ) {
       // Dots are avoided on purpose: a three-part dotted token is treated as a JWT.
       const token = `${account}-${randomBytes(24).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -43,7 +66,7 @@ export function tokenStore(catalog: CatalogDb) {
           token_hash: hashToken(token),
           account,
           identity,
-          auth_type: authType,
+          auth_type: encodeAuthType(authType, attributes),
           expired_at: expiresAt,
           ip,
           created_at: now.toISOString(),
@@ -70,7 +93,7 @@ export function tokenStore(catalog: CatalogDb) {
       const info: TokenInfo = {
         account: row.account,
         identity: row.identity,
-        authType: row.auth_type,
+        ...decodeAuthType(row.auth_type),
         expiresAt: row.expired_at,
       };
       if (cache.size >= CACHE_MAX) cache.clear();

@@ -1,6 +1,7 @@
 /** Accounts, their attributes and identities (Rucio's core/account.py and core/identity.py). */
 import type { Kysely } from 'kysely';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { normaliseX509Identity } from '../auth/x509-names.js';
 import type { Database } from '../db/schema.js';
 import {
   accountNotFound,
@@ -218,6 +219,7 @@ export async function addIdentity(
   },
 ): Promise<void> {
   const type = identityType(opts.type);
+  if (type === 'X509') opts = { ...opts, identity: normaliseX509Identity(opts.identity) };
   await getAccount(db, opts.account);
   if (type === 'USERPASS' && !opts.password) throw identityError('A userpass identity needs a password.');
   const t = now();

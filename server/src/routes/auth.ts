@@ -1,6 +1,8 @@
 /** `/auth/*`: userpass token issuing and token validation, with Rucio's headers. */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { verifyUserpass } from '../catalog/accounts.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TOKEN_LIFETIME_S } from '../auth/tokens.js';
+import { authenticateX509 } from '../auth/x509.js';
+import { accountsForIdentity, verifyUserpass } from '../catalog/accounts.js';
 import type { AppContext } from '../context.js';
 import { cannotAuthenticate } from '../errors.js';
 import { rucioDate } from '../http/dates.js';
@@ -15,7 +17,7 @@ function authHeaders(reply: FastifyReply): FastifyReply {
     .header('Pragma', 'no-cache');
 }
 
-/** Registers `/auth/userpass` and `/auth/validate`. */
+/** Registers `/auth/userpass`, `/auth/x509`, `/auth/x509_proxy`, `/auth/x509/webui` and `/auth/validate`. */
 export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const produces = ['application/octet-stream'];
   app.get('/auth/userpass', { config: { public: true, produces } }, async (req, reply) => {
@@ -53,7 +55,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       .select('status')
       .where('account', '=', chosen!)
       .executeTakeFirst();
-    if (!acc || acc.status !== 'ACTIVE') throw cannotAuthenticate(`Account ${chosen} is not active.`);
+    if (acc?.status !== 'ACTIVE') throw cannotAuthenticate(`Account ${chosen} is not active.`);
     const ip = (h['x-forwarded-for'] as string | undefined) ?? req.ip;
     const { token, expiresAt } = await ctx.tokens.issue(chosen!, username, 'userpass', ip);
     return reply
@@ -63,6 +65,65 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       .type('application/octet-stream')
       .send('');
   });
+
+  // X509: the client certificate or proxy chain of the HTTPS connection (or a trusted front end's DN header).
+  const x509Login = async (req: FastifyRequest, reply: FastifyReply) => {
+    authHeaders(reply);
+    const h = req.headers;
+    const id = await authenticateX509(req, ctx.auth);
+    const requested = (h['x-rucio-account'] as string | undefined) || undefined;
+    let account: string;
+    if (requested) {
+      const mapped = await accountsForIdentity(ctx.catalog.db, id.dn, 'X509');
+      if (!mapped.includes(requested))
+        throw cannotAuthenticate(
+          `Cannot authenticate to account ${requested}: DN ${id.dn} is not mapped to it.`,
+        );
+      account = requested;
+    } else {
+      const accounts = await accountsForIdentity(ctx.catalog.db, id.dn, 'X509');
+      if (accounts.length === 0)
+        throw cannotAuthenticate(
+          `DN ${id.dn} is not mapped to any account; an admin adds it with 'oxbow account identity add' (type X509).`,
+        );
+      if (accounts.length > 1) {
+        if ((h['x-rucio-allow-return-multiple-accounts'] as string | undefined)?.toLowerCase() !== 'true')
+          throw cannotAuthenticate(
+            `Multiple accounts associated with the provided identity (${accounts.join(', ')}); choose one with X-Rucio-Account.`,
+          );
+        return reply
+          .code(206)
+          .header('X-Rucio-Auth-Accounts', accounts.join(','))
+          .type('application/octet-stream')
+          .send(JSON.stringify(accounts));
+      }
+      account = accounts[0];
+    }
+    const acc = await ctx.catalog.db
+      .selectFrom('accounts')
+      .select('status')
+      .where('account', '=', account)
+      .executeTakeFirst();
+    if (acc?.status !== 'ACTIVE') throw cannotAuthenticate(`Account ${account} is not active.`);
+    const ip = (h['x-forwarded-for'] as string | undefined) ?? req.ip;
+    // A token never outlives the certificate or proxy it was issued for.
+    const left = id.notAfter ? Math.floor((id.notAfter.getTime() - Date.now()) / 1000) : TOKEN_LIFETIME_S;
+    const lifetime = Math.max(1, Math.min(TOKEN_LIFETIME_S, left));
+    const attributes = {
+      ...(id.limited ? { limited: true } : {}),
+      ...(id.fqans.length ? { fqans: id.fqans, vo: id.vo } : {}),
+    };
+    const { token, expiresAt } = await ctx.tokens.issue(account, id.dn, id.method, ip, lifetime, attributes);
+    if (id.vomsRejected) req.log.info({ dn: id.dn, reason: id.vomsRejected }, 'VOMS attributes ignored');
+    return reply
+      .header('X-Rucio-Auth-Account', account)
+      .header('X-Rucio-Auth-Token', token)
+      .header('X-Rucio-Auth-Token-Expires', rucioDate(expiresAt))
+      .type('application/octet-stream')
+      .send('');
+  };
+  for (const path of ['/auth/x509', '/auth/x509_proxy', '/auth/x509/webui'])
+    app.get(path, { config: { public: true, produces } }, x509Login);
 
   app.get('/auth/validate', { config: { public: true, produces } }, async (req, reply) => {
     authHeaders(reply);
