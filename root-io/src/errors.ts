@@ -45,3 +45,6 @@ export class InputError extends RootIoError {
 
 /** The merge cannot proceed (output exists, no usable input, objects of different classes…). */
 export class MergeError extends RootIoError {}
+
+/** A file could not be written as asked (bad branch spec, inconsistent entries, writer closed…). */
+export class WriteError extends RootIoError {}

@@ -3,6 +3,16 @@ export { parseSetting } from './compression/settings.js';
 export * from './errors.js';
 export { type HaddIo, parseHaddArgs, runHadd } from './hadd-cli.js';
 export { addHistogram, isHistogramClass } from './hist/add.js';
+export {
+  type AxisSpec,
+  createTH1,
+  createTH2,
+  fillTH1,
+  fillTH2,
+  type Histogram,
+  type HistStorage,
+  setBinContents,
+} from './hist/build.js';
 export { type Directory, type FileHeader, isDirectoryKey, RootFile } from './io/file.js';
 export type { Key } from './io/key.js';
 export type { RObj, StreamerInfo } from './io/types.js';
@@ -18,3 +28,14 @@ export {
   readColumn,
 } from './tree/columns.js';
 export { RootFileWriter } from './write/file-writer.js';
+export { type CreateOptions, createRootFile, type NewRootFile, writeHistograms } from './write/new-file.js';
+export type { OutputOptions, OutputTarget } from './write/output.js';
+export type {
+  BranchSpec,
+  Columns,
+  EntryValue,
+  LeafType,
+  TreeOptions,
+  TreeWriter,
+  VectorElement,
+} from './write/tree-writer.js';

@@ -253,7 +253,8 @@ async function readDirectory(
 ): Promise<Directory> {
   if (depth > 64) throw new CorruptFileError('directories nested too deeply');
   // The directory header sits after the key and the TNamed part (fNbytesName bytes from the record start).
-  const rec = await readAt(fh, seek, Math.min(size - seek, nbytesName + 96), size);
+  // Enough for the key (names up to a few hundred bytes) and the 64-bit directory header.
+  const rec = await readAt(fh, seek, Math.min(size - seek, nbytesName + 1024), size);
   const hb = new RBuffer(rec);
   let headerAt = nbytesName;
   if (key) {

@@ -69,6 +69,17 @@ export class WBuffer {
     this.buf.writeBigUInt64BE(BigInt(Math.trunc(v)), this.pos);
     this.pos += 8;
   }
+  /** 64-bit integers given as BigInt (exact beyond 2^53). */
+  i64big(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.pos += 8;
+  }
+  u64big(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
+    this.pos += 8;
+  }
   f32(v: number): void {
     this.ensure(4);
     this.buf.writeFloatBE(v, this.pos);

@@ -11,7 +11,23 @@ import { Sink } from './sink.js';
 
 const BEGIN = 100;
 /** ROOT switches to the 64-bit header layout beyond this offset (kStartBigFile). */
-const START_BIG_FILE = 2000000000;
+export const START_BIG_FILE = 2000000000;
+
+/** Options of RootFileWriter.create. */
+export interface FileWriterOptions {
+  /** Compression setting (algorithm*100+level) recorded in the header and used by default. Default 101. */
+  compression?: number;
+  title?: string;
+  /** Name recorded in the TFile record (default: the path's base name). */
+  fileName?: string;
+  /** The header switches to the 64-bit layout when fEND passes this offset (ROOT: 2000000000). */
+  bigFileThreshold?: number;
+  /**
+   * Bytes left unwritten (a sparse hole, declared as a free segment) after the top directory, so every
+   * later record lies beyond that offset. For tests of large-file offsets without writing gigabytes.
+   */
+  leadingGap?: number;
+}
 /** Directory header written in its 64-bit form: version 1005. */
 const DIR_HEADER_LEN = 60;
 /** File format version written in the header (ROOT 6.22/08 layout). */
@@ -44,10 +60,12 @@ export class RootFileWriter {
     private readonly fileName: string,
     private readonly title: string,
     private readonly topRecordLen: number,
+    private readonly bigFileThreshold: number,
+    private readonly gap: { first: number; last: number } | undefined,
   ) {}
 
   /** Creates (truncates) a file and reserves the header and the top directory record. */
-  static async create(path: string, opts: { compression?: number; title?: string; fileName?: string } = {}) {
+  static async create(path: string, opts: FileWriterOptions = {}) {
     const fh = await open(path, 'w');
     const fileName = opts.fileName ?? basename(path);
     const title = opts.title ?? '';
@@ -55,7 +73,22 @@ export class RootFileWriter {
     const topLen = keylen + tlen(fileName) + tlen(title) + DIR_HEADER_LEN;
     const sink = new Sink(fh, 0);
     await sink.reserve(BEGIN + topLen);
-    const w = new RootFileWriter(path, fh, sink, opts.compression ?? 101, fileName, title, topLen);
+    let gap: { first: number; last: number } | undefined;
+    if (opts.leadingGap && opts.leadingGap > 0) {
+      gap = { first: sink.pos, last: sink.pos + opts.leadingGap - 1 };
+      await sink.skip(opts.leadingGap);
+    }
+    const w = new RootFileWriter(
+      path,
+      fh,
+      sink,
+      opts.compression ?? 101,
+      fileName,
+      title,
+      topLen,
+      Math.min(opts.bigFileThreshold ?? START_BIG_FILE, START_BIG_FILE),
+      gap,
+    );
     w.dirs.set('', {
       path: '',
       name: fileName,
@@ -230,15 +263,21 @@ export class RootFileWriter {
       // Free segments record; fEND follows it.
       const freeKeylen = keyLength('TFile', this.fileName, this.title);
       const seekFree = this.sink.pos;
-      const nbytesFree = freeKeylen + 18;
+      const segments = this.gap ? 2 : 1;
+      const nbytesFree = freeKeylen + 18 * segments;
       const end = seekFree + nbytesFree;
-      const fw = new WBuffer(0, 32);
+      const fw = new WBuffer(0, 64);
+      if (this.gap) {
+        fw.i16(1001);
+        fw.i64(this.gap.first);
+        fw.i64(this.gap.last);
+      }
       fw.i16(1001);
       fw.i64(end);
       fw.i64(Math.max(START_BIG_FILE, end) + 1e9);
       await this.writeStored(
         '',
-        { className: 'TFile', name: this.fileName, title: this.title, objlen: 18, cycle: 1 },
+        { className: 'TFile', name: this.fileName, title: this.title, objlen: 18 * segments, cycle: 1 },
         Buffer.from(fw.result()),
         undefined,
         false,
@@ -274,7 +313,7 @@ export class RootFileWriter {
       writeDirHeader(rec, top, keysInfo.get('')!, nbytesName, 0);
       await this.sink.patch(BEGIN, rec.result());
       // File header.
-      const big = end > START_BIG_FILE;
+      const big = end > this.bigFileThreshold;
       const h = new WBuffer(0, 128);
       h.bytes(Buffer.from('root', 'latin1'));
       h.i32(big ? FILE_VERSION + 1000000 : FILE_VERSION);
@@ -283,7 +322,7 @@ export class RootFileWriter {
       seek(end);
       seek(seekFree);
       h.i32(nbytesFree);
-      h.i32(1);
+      h.i32(segments);
       h.i32(nbytesName);
       h.u8(big ? 8 : 4);
       h.i32(this.compression);

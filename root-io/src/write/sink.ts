@@ -45,6 +45,12 @@ export class Sink {
     return at;
   }
 
+  /** Leaves a hole of n bytes (never written: sparse on file systems that support it). */
+  async skip(n: number): Promise<void> {
+    await this.startFlush();
+    this.pos += n;
+  }
+
   /** Reserves zeroed space (to patch later); returns its position. */
   reserve(n: number): Promise<number> {
     return this.append(Buffer.alloc(n));

@@ -7,6 +7,8 @@ interface Spec {
   tree?: string;
   objects?: string[];
   listKeys?: boolean;
+  /** Also return every entry's value per branch (small trees only). */
+  values?: boolean;
 }
 
 interface BranchSummary {
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2]!) as Spec;
   const jsroot: Any = await import('jsroot');
   const treeMod: Any = await import('jsroot/tree');
-  const out: Any = { entries: 0, branches: {}, objects: {}, keys: [] };
+  const out: Any = { entries: 0, branches: {}, objects: {}, keys: [], values: {} };
   const hashes = new Map<string, ReturnType<typeof createHash>>();
   for (const [fi, path] of spec.files.entries()) {
     const file = await jsroot.openFile(path);
@@ -90,6 +92,13 @@ async function main(): Promise<void> {
           fBinEntries: o.fBinEntries,
           fString: o.fString,
           fNbins: o.fXaxis?.fNbins,
+          fXmin: o.fXaxis?.fXmin,
+          fXmax: o.fXaxis?.fXmax,
+          fXbins: o.fXaxis?.fXbins,
+          fYNbins: o.fYaxis?.fNbins,
+          fYbins: o.fYaxis?.fXbins,
+          fTsumwy2: o.fTsumwy2,
+          fNcells: o.fNcells,
         });
       }
     if (spec.tree) {
@@ -109,6 +118,7 @@ async function main(): Promise<void> {
         for (const n of names) {
           const v = this.tgtobj[`b_${n}`];
           hashes.get(n)!.update(`${JSON.stringify(canon(v))}\n`);
+          if (spec.values) (out.values[n] ??= []).push(canon(v));
           const s = out.branches[n];
           s.count++;
           s.sum += sumOf(v);

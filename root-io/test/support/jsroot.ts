@@ -11,11 +11,13 @@ export interface JsrootDump {
   branches: Record<string, { count: number; hash: string; sum: number }>;
   objects: Record<string, Record<string, unknown>>;
   keys: { path: string; className: string; cycle: number; title: string }[];
+  /** Every entry's value per branch, when asked with `values`. */
+  values: Record<string, unknown[]>;
 }
 
 /** Reads files with JSROOT in a child process (with a timeout) and returns its summary. */
 export function jsrootDump(
-  spec: { files: string[]; tree?: string; objects?: string[]; listKeys?: boolean },
+  spec: { files: string[]; tree?: string; objects?: string[]; listKeys?: boolean; values?: boolean },
   timeoutMs = 120_000,
 ): Promise<JsrootDump> {
   return new Promise((resolve, reject) => {
