@@ -67,7 +67,7 @@ export async function addDids(
     await insertDidRows(
       trx,
       prepared.map((p) => p.row),
-      opts.maxParams,
+      opts,
     );
     const json = prepared.flatMap((p) => p.json);
     if (json.length) await upsertJsonMeta(trx, json, opts.maxParams);

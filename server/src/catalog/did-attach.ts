@@ -11,9 +11,11 @@ import {
   didNotFound,
   duplicateContent,
   fileAlreadyExists,
+  invalidObject,
   unsupportedOperation,
 } from '../errors.js';
 import { now } from '../http/dates.js';
+import { type BulkLimits, insertRows } from './did-bulk.js';
 import {
   checkDid,
   chunks,
@@ -45,20 +47,11 @@ export interface AttachRequest {
   rse?: string | null;
 }
 
-/**
- * Registers replicas of `files` on `rse` inside the attach transaction (Rucio's "attach with rse"
- * work-around), creating the file DIDs that do not exist yet. Supplied by the replica module.
- */
-export type ReplicaRegistrar = (trx: Db, rse: string, files: AttachChild[], account: string) => Promise<void>;
-
-export interface AttachOptions {
+export interface AttachOptions extends BulkLimits {
   ignoreDuplicate: boolean;
   account: string;
-  maxParams: number;
-  registerReplicas?: ReplicaRegistrar;
 }
 
-const CONTENT_COLUMNS = 12;
 const LOOKUP_CHUNK = 5000;
 
 interface ChildRow {
@@ -131,10 +124,8 @@ function uniqueChildren(dids: AttachChild[]): AttachChild[] {
   return [...seen.values()];
 }
 
-async function insertContents(trx: Db, rows: ContentsTable[], maxParams: number): Promise<void> {
-  for (const part of chunks(rows, rowsPerInsert(maxParams, CONTENT_COLUMNS))) {
-    await trx.insertInto('contents').values(part).execute();
-  }
+async function insertContents(trx: Db, rows: ContentsTable[], limits: BulkLimits): Promise<void> {
+  await insertRows(trx, limits, 'contents', rows);
 }
 
 /** Files into a dataset; updates the dataset's length/bytes/events. Returns how many were added. */
@@ -142,16 +133,8 @@ async function addFilesToDataset(
   trx: Db,
   parent: DidRow,
   files: AttachChild[],
-  rse: string | null | undefined,
   opts: AttachOptions,
 ): Promise<number> {
-  if (rse) {
-    if (!opts.registerReplicas)
-      throw unsupportedOperation(
-        `Registering replicas while attaching (rse '${rse}') is not available on this server; register them with POST /replicas, then attach.`,
-      );
-    await opts.registerReplicas(trx, rse, files, opts.account);
-  }
   const rows = await childRows(trx, files);
   const existing = await attachedAlready(trx, parent, files);
   const t = now();
@@ -204,7 +187,7 @@ async function addFilesToDataset(
     }
   }
   if (toInsert.length === 0) return 0;
-  await insertContents(trx, toInsert, opts.maxParams);
+  await insertContents(trx, toInsert, opts);
   // Oxbow keeps an open dataset's size current (Rucio leaves it stale until the dataset is closed).
   await trx
     .updateTable('dids')
@@ -287,8 +270,33 @@ async function addCollectionsToContainer(
       created_at: t,
     });
   }
-  await insertContents(trx, toInsert, opts.maxParams);
+  await insertContents(trx, toInsert, opts);
   return toInsert.length;
+}
+
+/**
+ * Checks what can be checked before replicas are registered for an attach with `rse`: each target
+ * exists, is an open dataset, and every file names its size. Throws the error attach would throw.
+ */
+export async function checkAttachTargets(db: Db, attachments: AttachRequest[]): Promise<void> {
+  for (const a of attachments) {
+    if (!a.rse) continue;
+    checkDid(a.scope, a.name);
+    const parent = await getDidRow(db, a.scope, a.name);
+    const label = `${a.scope}:${a.name}`;
+    if (parent.did_type !== 'DATASET')
+      throw unsupportedOperation(
+        `rse can only be given when attaching files to a dataset; ${label} is a ${parent.did_type}.`,
+      );
+    if (parent.is_open !== 1) throw unsupportedOperation(`Data identifier '${label}' is closed`);
+    for (const d of a.dids) {
+      checkDid(d.scope, d.name);
+      if (typeof d.bytes !== 'number')
+        throw invalidObject(
+          `File ${d.scope}:${d.name} needs 'bytes' (and adler32) to register its replica on ${a.rse}.`,
+        );
+    }
+  }
 }
 
 /** Attaches content to several collections in the caller's transaction (Rucio's attach_dids_to_dids). */
@@ -306,7 +314,7 @@ export async function attachDids(
     if (parent.did_type === 'FILE')
       throw unsupportedOperation(`Data identifier '${label}' is a file; attach to a dataset or container.`);
     if (parent.is_open !== 1) throw unsupportedOperation(`Data identifier '${label}' is closed`);
-    if (parent.did_type === 'DATASET') added += await addFilesToDataset(trx, parent, children, a.rse, opts);
+    if (parent.did_type === 'DATASET') added += await addFilesToDataset(trx, parent, children, opts);
     else {
       if (a.rse) throw unsupportedOperation(`rse can only be given when attaching files to a dataset.`);
       added += await addCollectionsToContainer(trx, parent, children, opts);

@@ -22,6 +22,7 @@ import {
   unsupportedStatus,
 } from '../errors.js';
 import { now, rucioDate } from '../http/dates.js';
+import { type BulkLimits, DID_DEFAULTS, insertRows } from './did-bulk.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 export type DidTypeName = 'FILE' | 'DATASET' | 'CONTAINER';
@@ -35,9 +36,6 @@ const TYPE_NAME: Record<string, DidTypeName> = { F: 'FILE', D: 'DATASET', C: 'CO
 export function typeName(stored: string): string {
   return TYPE_NAME[stored] ?? stored;
 }
-
-/** Columns of `dids`, in one place so bulk inserts can size their chunks. */
-export const DID_COLUMN_COUNT = 35;
 
 /** Throws InvalidObject unless scope and name follow Rucio's generic schema. */
 export function checkDid(scope: unknown, name: unknown): void {
@@ -150,7 +148,7 @@ export function rowsPerInsert(maxParams: number, columns: number): number {
  * Inserts new DID rows (chunked) after checking none exists yet: duplicates inside the batch or in
  * the catalog give DataIdentifierAlreadyExists, as Rucio's add_dids.
  */
-export async function insertDidRows(trx: Db, rows: DidRow[], maxParams: number): Promise<void> {
+export async function insertDidRows(trx: Db, rows: DidRow[], limits: BulkLimits): Promise<void> {
   const seen = new Set<string>();
   for (const r of rows) {
     const k = didKey(r.scope, r.name);
@@ -170,9 +168,7 @@ export async function insertDidRows(trx: Db, rows: DidRow[], maxParams: number):
     throw dataIdentifierAlreadyExists(
       `Data Identifier already exists: ${existing.slice(0, 5).join(', ')}${existing.length > 5 ? ` and ${existing.length - 5} more` : ''}`,
     );
-  for (const part of chunks(rows, rowsPerInsert(maxParams, DID_COLUMN_COUNT))) {
-    await trx.insertInto('dids').values(part).execute();
-  }
+  await insertRows(trx, limits, 'dids', rows, DID_DEFAULTS);
 }
 
 /** `scope:name` of those DIDs that already exist (looked up in chunks, grouped by scope). */

@@ -24,7 +24,13 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { addDids } from '../catalog/did-add.js';
-import { type AttachOptions, type AttachRequest, attachDids, detachDids } from '../catalog/did-attach.js';
+import {
+  type AttachOptions,
+  type AttachRequest,
+  attachDids,
+  checkAttachTargets,
+  detachDids,
+} from '../catalog/did-attach.js';
 import {
   bulkListFiles,
   datasetsByGuid,
@@ -42,9 +48,11 @@ import {
 } from '../catalog/did-meta.js';
 import { parseLimit, searchDids, serverError } from '../catalog/did-search.js';
 import { checkDid, dynamicDepthOf, getDid, getDidRow, setStatus } from '../catalog/dids.js';
+import { addReplicas, type ReplicaFile } from '../catalog/replicas.js';
 import { checkScopeName } from '../catalog/scopes.js';
 import type { AppContext, Caller } from '../context.js';
 import {
+  dataIdentifierAlreadyExists,
   inputValidationError,
   invalidValue,
   keyNotFound,
@@ -54,7 +62,7 @@ import {
 import { acceptable } from '../http/accept.js';
 import { decodeSegment, parseScopeName, rawPathAfter } from '../http/did-path.js';
 import { sendJsonStream } from '../http/json-stream.js';
-import { requireAdmin, requireScopeWrite } from '../permissions/policy.js';
+import { perm, requireRead, requireReplicaWrite, requireScopeWrite } from '../permissions/policy.js';
 
 const JSON_TYPE = 'application/json';
 const STREAM_TYPE = 'application/x-json-stream';
@@ -138,15 +146,54 @@ function rawQuery(url: string): URLSearchParams {
 export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.catalog.db;
   const maxParams = ctx.catalog.maxParams;
+  const dialect = ctx.catalog.dialect;
   const attachOpts = (caller: Caller, ignoreDuplicate: boolean): AttachOptions => ({
     ignoreDuplicate,
     account: caller.account,
     maxParams,
+    dialect,
   });
   const scopeWrite = async (caller: Caller, scopes: Iterable<string>, what: string) => {
     for (const s of new Set(scopes)) {
       checkScopeName(s);
       await requireScopeWrite(db, caller, s, what);
+    }
+  };
+
+  /** Files of an attachment as replicas to register (Rucio's attach with `rse`). */
+  const replicaFiles = (dids: AttachRequest['dids']): ReplicaFile[] =>
+    dids.map((d) => ({
+      scope: d.scope,
+      name: d.name,
+      bytes: d.bytes as number,
+      adler32: d.adler32 ?? null,
+      md5: d.md5 ?? null,
+      ...(typeof d.pfn === 'string' ? { pfn: d.pfn } : {}),
+      ...(typeof d.state === 'string' ? { state: d.state } : {}),
+      ...(d.meta && typeof d.meta === 'object' ? { meta: d.meta as Record<string, unknown> } : {}),
+    }));
+
+  /**
+   * Registers the replicas of attachments that name an RSE, before the attach transaction (the
+   * replica module commits on its own): targets are checked first so a doomed attach registers
+   * nothing; a later failure (e.g. a concurrent close) leaves the replicas registered.
+   */
+  const registerReplicas = async (caller: Caller, attachments: AttachRequest[]) => {
+    const withRse = attachments.filter((a) => a.rse);
+    if (withRse.length === 0) return;
+    await checkAttachTargets(db, withRse);
+    for (const a of withRse) {
+      await requireReplicaWrite(
+        db,
+        caller,
+        a.dids.map((d) => d.scope),
+        `add file replicas on ${a.rse}`,
+      );
+      await addReplicas(db, a.rse as string, replicaFiles(a.dids), {
+        account: caller.account,
+        ignoreAvailability: false,
+        maxParams,
+      });
     }
   };
 
@@ -162,7 +209,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         items.map((i) => i.scope),
         'add data identifier',
       );
-      await addDids(db, items, req.caller.account, { account: req.caller.account, maxParams });
+      await addDids(db, items, req.caller.account, { account: req.caller.account, maxParams, dialect });
       return reply.code(201).send('Created');
     },
   );
@@ -179,6 +226,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         attachments.map((a) => a.scope),
         'attach data identifiers',
       );
+      await registerReplicas(req.caller, attachments as AttachRequest[]);
       await db
         .transaction()
         .execute((trx) => attachDids(trx, attachments as AttachRequest[], attachOpts(req.caller, ignore)));
@@ -191,6 +239,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     { schema: { body: GetDidsMetaBody, summary: 'Metadata of several DIDs' }, config: { produces: stream } },
     async (req, reply) => {
       const b = req.body as Static<typeof GetDidsMetaBody>;
+      for (const d of b.dids) requireRead(req.caller, d.scope, d.name);
       return sendJsonStream(
         reply,
         getMetadataBulk(db, b.dids, { inherit: b.inherit ?? false, plugin: b.plugin }),
@@ -221,8 +270,11 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   app.post(
     '/dids/bulkfiles',
     { schema: { body: BulkFilesBody, summary: 'Files of several DIDs' }, config: { produces: stream } },
-    async (req, reply) =>
-      sendJsonStream(reply, bulkListFiles(db, (req.body as Static<typeof BulkFilesBody>).dids)),
+    async (req, reply) => {
+      const dids = (req.body as Static<typeof BulkFilesBody>).dids;
+      for (const d of dids) requireRead(req.caller, d.scope, d.name);
+      return sendJsonStream(reply, bulkListFiles(db, dids));
+    },
   );
 
   app.get(
@@ -237,6 +289,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
     async (req, reply) => {
       const { scope } = req.params as { scope: string };
+      requireRead(req.caller, scope);
       const query = rawQuery(req.url);
       let filter: ReturnType<typeof normalizeDidFilters>;
       try {
@@ -272,6 +325,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     async (req, reply) => {
       const { scope } = req.params as { scope: string };
       const q = req.query as { name?: string; recursive?: string };
+      requireRead(req.caller, scope, q.name);
       return sendJsonStream(reply, scopeList(db, scope, q.name, boolParam(q.recursive)));
     },
   );
@@ -321,6 +375,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     },
     async (req, reply) => {
       const d = parse(req);
+      requireRead(req.caller, d.scope, d.name);
       const hooked = await fromHook('GET', req, reply, d);
       if (hooked.handled) return hooked.value;
       const query = req.query as Record<string, unknown>;
@@ -388,15 +443,46 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         case '': {
           const b = validated(AddDidBody, req.body);
           await scopeWrite(req.caller, [d.scope], 'add data identifier');
+          if (b.rse && b.dids?.length) {
+            // Rucio's add_dataset(…, files, rse): replicas first, then the dataset with its content.
+            const exists = await db
+              .selectFrom('dids')
+              .select('name')
+              .where('scope', '=', d.scope)
+              .where('name', '=', d.name)
+              .executeTakeFirst();
+            if (exists)
+              throw dataIdentifierAlreadyExists(`Data Identifier '${d.scope}:${d.name}' already exists.`);
+            for (const f of b.dids) {
+              checkDid(f.scope, f.name);
+              if (typeof f.bytes !== 'number')
+                throw inputValidationError(
+                  `File ${f.scope}:${f.name} needs 'bytes' to register its replica on ${b.rse}.`,
+                );
+            }
+            await requireReplicaWrite(
+              db,
+              req.caller,
+              b.dids.map((f) => f.scope),
+              `add file replicas on ${b.rse}`,
+            );
+            await addReplicas(db, b.rse, replicaFiles(b.dids), {
+              account: req.caller.account,
+              ignoreAvailability: false,
+              maxParams,
+            });
+          }
           await addDids(db, [{ ...b, scope: d.scope, name: d.name }], req.caller.account, {
             account: req.caller.account,
             maxParams,
+            dialect,
           });
           return reply.code(201).send('Created');
         }
         case 'dids': {
           const b = validated(AttachBody, req.body);
           await scopeWrite(req.caller, [d.scope], 'attach data identifiers');
+          await registerReplicas(req.caller, [{ scope: d.scope, name: d.name, dids: b.dids, rse: b.rse }]);
           await db
             .transaction()
             .execute((trx) =>
@@ -434,7 +520,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       if (d.suffix !== 'status' && d.suffix !== '') throw notHere('PUT', d.suffix);
       const b = validated(SetStatusBody, req.body);
       await scopeWrite(req.caller, [d.scope], 'set status');
-      if (b.open === true) requireAdmin(req.caller, `reopen data identifier ${d.scope}:${d.name}`);
+      if (b.open === true) perm.reopenDid(req.caller);
       await setStatus(db, d.scope, d.name, b);
       return reply.code(200).send('');
     },
