@@ -1,5 +1,6 @@
 /** `/auth/*`: userpass token issuing and token validation, with Rucio's headers. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { looksLikeJwt } from '../auth/oidc.js';
 import { TOKEN_LIFETIME_S } from '../auth/tokens.js';
 import { authenticateX509 } from '../auth/x509.js';
 import { accountsForIdentity, verifyUserpass } from '../catalog/accounts.js';
@@ -7,6 +8,7 @@ import type { AppContext } from '../context.js';
 import { cannotAuthenticate } from '../errors.js';
 import { rucioDate } from '../http/dates.js';
 import { sendError } from '../http/errors.js';
+import { callerFromToken } from '../permissions/authenticate.js';
 
 const EXPOSE = 'X-Rucio-Auth-Token, X-Rucio-Auth-Token-Expires, X-Rucio-Auth-Account, X-Rucio-Auth-Accounts';
 
@@ -84,7 +86,7 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
       const accounts = await accountsForIdentity(ctx.catalog.db, id.dn, 'X509');
       if (accounts.length === 0)
         throw cannotAuthenticate(
-          `DN ${id.dn} is not mapped to any account; an admin adds it with 'oxbow account identity add' (type X509).`,
+          `DN ${id.dn} is not mapped to any account; an admin adds it with 'oxbow account identity-add <account> --type X509 --id <DN>'.`,
         );
       if (accounts.length > 1) {
         if ((h['x-rucio-allow-return-multiple-accounts'] as string | undefined)?.toLowerCase() !== 'true')
@@ -129,6 +131,19 @@ export async function authRoutes(app: FastifyInstance, ctx: AppContext): Promise
     authHeaders(reply);
     const token = req.headers['x-rucio-auth-token'] as string | undefined;
     if (!token) return sendError(reply, 400, 'ValueError', 'Token must be set.');
+    if (looksLikeJwt(token)) {
+      // A JWT of a trusted issuer validates like Rucio's: account, identity, lifetime = exp, its scopes.
+      const requested = (req.headers['x-rucio-account'] as string | undefined) || undefined;
+      const c = await callerFromToken(ctx, token, requested, async () => false);
+      return reply.type('application/json').send({
+        account: c.account,
+        identity: c.identity,
+        lifetime: rucioDate(c.credential?.expiresAt ?? new Date().toISOString()),
+        authz_scope: c.credential?.scopes?.join(' ') ?? null,
+        audience: null,
+        vo: 'def',
+      });
+    }
     const info = await ctx.tokens.validate(token);
     if (!info)
       throw cannotAuthenticate(
