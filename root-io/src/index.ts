@@ -15,6 +15,14 @@ export {
 } from './hist/build.js';
 export { type Directory, type FileHeader, isDirectoryKey, RootFile } from './io/file.js';
 export type { Key } from './io/key.js';
+export {
+  type ByteSource,
+  bufferSource,
+  fileSource,
+  type InputSource,
+  rangeSource,
+  streamSource,
+} from './io/source.js';
 export type { RObj, StreamerInfo } from './io/types.js';
 export { merge } from './merge/merge.js';
 export type { MergeOptions, MergeProgress, MergeResult } from './merge/options.js';

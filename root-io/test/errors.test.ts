@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
   BranchMismatchError,
+  createRootFile,
   HistogramAxesError,
   InputError,
   merge,
@@ -30,18 +31,44 @@ function capture() {
   };
 }
 
-t.test(
-  'differing branch structure is refused, naming the first differing branch; nothing written',
-  async (t) => {
-    const d = await tmp(t);
-    const out = join(d, 'bad.root');
-    const err = await merge(out, [corpus('uproot-HZZ.root'), corpus('uproot-Zmumu.root')]).catch((e) => e);
-    t.type(err, BranchMismatchError);
-    t.equal((err as BranchMismatchError).branch, 'NJet', 'first differing branch named');
-    t.match((err as Error).message, /branch NJet/);
-    t.same(await readdir(d), [], 'no output and no temporary file');
-  },
-);
+t.test('an input whose branch list differs is skipped with a warning, as ROOT does', async (t) => {
+  const d = await tmp(t);
+  const out = join(d, 'skip.root');
+  const warnings: string[] = [];
+  const inputs = [corpus('uproot-HZZ.root'), corpus('uproot-Zmumu.root'), corpus('uproot-HZZ-zlib.root')];
+  const r = await merge(out, inputs, { onWarning: (m) => warnings.push(m) });
+  t.equal(r.trees[0]!.entries, 2 * 2421, 'the two HZZ trees are merged');
+  t.equal(r.skippedTrees.length, 1);
+  t.equal(r.skippedTrees[0]!.input, inputs[1]);
+  t.match(r.skippedTrees[0]!.reason, /branch \w+ is (only in|missing in) .*Zmumu/);
+  t.match(warnings.join('\n'), /skipping events of .*Zmumu/);
+  const got = await jsrootDump({ files: [out], tree: 'events' });
+  const want = await jsrootDump({ files: [inputs[0]!, inputs[2]!], tree: 'events' });
+  t.same(got.branches, want.branches, 'output = the inputs that were kept');
+});
+
+t.test('a branch whose leaf type differs is refused, naming it; nothing written', async (t) => {
+  const d = await tmp(t);
+  const mk = async (name: string, type: 'F' | 'D') => {
+    const p = join(d, name);
+    const f = await createRootFile(p);
+    const tree = await f.createTree('t', [
+      { name: 'a', type: 'I' },
+      { name: 'x', type },
+    ]);
+    await tree.extend({ a: [1, 2], x: [0.5, 1.5] });
+    await f.close();
+    return p;
+  };
+  const a = await mk('a.root', 'F');
+  const b = await mk('b.root', 'D');
+  const out = join(d, 'bad.root');
+  const err = await merge(out, [a, b]).catch((e) => e);
+  t.type(err, BranchMismatchError);
+  t.equal((err as BranchMismatchError).branch, 'x', 'the differing branch is named');
+  t.match((err as Error).message, /branch x has layout TBranch\[TLeafF.*but TBranch\[TLeafD/);
+  t.same((await readdir(d)).sort(), ['a.root', 'b.root'], 'no output and no temporary file');
+});
 
 t.test('incompatible histogram axes are an error naming the object', async (t) => {
   const d = await tmp(t);

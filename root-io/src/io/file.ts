@@ -1,10 +1,10 @@
-import { type FileHandle, open } from 'node:fs/promises';
 import { decompress } from '../compression/codec.js';
 import { CorruptFileError } from '../errors.js';
 import { type Key, readKey } from './key.js';
 import { readClass, writeClass } from './objects.js';
 import { RBuffer } from './rbuffer.js';
 import { StreamerRegistry } from './registry.js';
+import { type ByteSource, type InputSource, openSource } from './source.js';
 import type { RObj, StreamerInfo } from './types.js';
 import { WBuffer } from './wbuffer.js';
 
@@ -56,24 +56,26 @@ export class RootFile {
   private infoList: RObj | undefined;
 
   private constructor(
+    /** The path, or the name of the byte source. */
     readonly path: string,
-    readonly fh: FileHandle,
+    readonly source: ByteSource,
     readonly size: number,
     readonly header: FileHeader,
     readonly top: Directory,
   ) {}
 
-  /** Opens and indexes a ROOT file (header, all directories and keys). */
-  static async open(path: string): Promise<RootFile> {
-    const fh = await open(path, 'r');
+  /** Opens and indexes a ROOT file (header, all directories and keys) from a path or a ByteSource. */
+  static async open(input: InputSource): Promise<RootFile> {
+    const src = await openSource(input);
+    const path = src.name;
     try {
-      const size = (await fh.stat()).size;
-      const head = await readAt(fh, 0, Math.min(size, 512));
+      const size = src.size;
+      const head = await readAt(src, 0, Math.min(size, 512));
       const header = parseHeader(head, size);
-      const top = await readDirectory(fh, header.begin, header.nbytesName, '', '', undefined, size);
-      return new RootFile(path, fh, size, header, top);
+      const top = await readDirectory(src, header.begin, header.nbytesName, '', '', undefined, size);
+      return new RootFile(path, src, size, header, top);
     } catch (err) {
-      await fh.close();
+      await src.close();
       if (err instanceof CorruptFileError) throw err;
       if (err instanceof RangeError) throw new CorruptFileError(`${path}: ${err.message}`);
       throw err;
@@ -81,12 +83,12 @@ export class RootFile {
   }
 
   async close(): Promise<void> {
-    await this.fh.close();
+    await this.source.close();
   }
 
   /** Raw bytes of the file. */
   read(pos: number, len: number): Promise<Buffer> {
-    return readAt(this.fh, pos, len, this.size);
+    return readAt(this.source, pos, len, this.size);
   }
 
   /** Decompressed payload of a key. */
@@ -172,17 +174,11 @@ export function decodeObject(
   return obj;
 }
 
-async function readAt(fh: FileHandle, pos: number, len: number, size?: number): Promise<Buffer> {
+async function readAt(src: ByteSource, pos: number, len: number, size?: number): Promise<Buffer> {
   if (pos < 0 || len < 0 || (size !== undefined && pos + len > size))
     throw new CorruptFileError(`record at ${pos} (+${len}) lies outside the file`);
-  const buf = Buffer.allocUnsafe(len);
-  let got = 0;
-  while (got < len) {
-    const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
-    if (bytesRead === 0) throw new CorruptFileError(`unexpected end of file at ${pos + got}`);
-    got += bytesRead;
-  }
-  return buf;
+  const b = await src.read(pos, len);
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function parseHeader(head: Buffer, size: number): FileHeader {
@@ -242,7 +238,7 @@ export function parseDirHeader(b: RBuffer) {
 }
 
 async function readDirectory(
-  fh: FileHandle,
+  fh: ByteSource,
   seek: number,
   nbytesName: number,
   name: string,

@@ -1,13 +1,21 @@
 import { RootFile } from '../io/file.js';
+import { type InputSource, sourceName } from '../io/source.js';
 
-/** Opens merge inputs on demand, keeping at most `maxOpen` of them open (hadd -n). */
+/**
+ * Opens merge inputs on demand, keeping at most `maxOpen` path inputs open (hadd -n). ByteSource inputs
+ * cannot be reopened, so they stay open until closeAll.
+ */
 export class InputPool {
   private readonly open = new Map<number, RootFile>();
+  /** Input names (paths or source names) for messages. */
+  readonly paths: string[];
 
   constructor(
-    readonly paths: string[],
+    readonly inputs: InputSource[],
     private readonly maxOpen = 128,
-  ) {}
+  ) {
+    this.paths = inputs.map(sourceName);
+  }
 
   /** The open file for input `i` (reopened if it was closed to respect the limit). */
   async get(i: number): Promise<RootFile> {
@@ -19,11 +27,13 @@ export class InputPool {
       return found;
     }
     while (this.maxOpen > 0 && this.open.size >= this.maxOpen) {
-      const [oldest, f] = this.open.entries().next().value as [number, RootFile];
-      this.open.delete(oldest);
+      const victim = [...this.open.keys()].find((k) => typeof this.inputs[k] === 'string');
+      if (victim === undefined) break;
+      const f = this.open.get(victim)!;
+      this.open.delete(victim);
       await f.close();
     }
-    const f = await RootFile.open(this.paths[i]!);
+    const f = await RootFile.open(this.inputs[i]!);
     this.open.set(i, f);
     return f;
   }

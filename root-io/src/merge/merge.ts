@@ -1,17 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { access, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access } from 'node:fs/promises';
 import { CorruptFileError, InputError, MergeError, RootIoError } from '../errors.js';
 import { addHistogram, isHistogramClass } from '../hist/add.js';
 import { type Directory, isDirectoryKey, type RootFile } from '../io/file.js';
 import type { Key } from '../io/key.js';
 import { StreamerRegistry } from '../io/registry.js';
+import type { InputSource } from '../io/source.js';
 import type { RObj } from '../io/types.js';
 import { isTreeClass } from '../tree/branches.js';
 import { RootFileWriter } from '../write/file-writer.js';
+import { type OutputTarget, prepareOutput } from '../write/output.js';
 import { InputPool } from './inputs.js';
 import type { MergeOptions, MergeProgress, MergeResult } from './options.js';
-import { appendInputTree, checkStructure, finishTreeMerge, startTreeMerge } from './tree-merge.js';
+import { appendInputTree, finishTreeMerge, matchBranches, startTreeMerge } from './tree-merge.js';
 
 interface Ctx {
   out: RootFileWriter;
@@ -33,17 +33,25 @@ interface Occurrence {
 /**
  * Merges ROOT files like `hadd`: trees concatenated (baskets copied without decompression when the
  * compression is unchanged), histograms added, directories merged recursively, other objects copied.
- * Writes to a temporary file next to `output` and renames it at the end.
+ * Inputs are paths or ByteSources (any random-access byte-range reader); the output is a path (written
+ * to a temporary name next to it, renamed at the end) or a Writable (the finished file is piped into it
+ * from a temporary file, see prepareOutput).
  */
-export async function merge(output: string, inputs: string[], opts: MergeOptions = {}): Promise<MergeResult> {
+export async function merge(
+  output: OutputTarget,
+  inputs: InputSource[],
+  opts: MergeOptions = {},
+): Promise<MergeResult> {
   if (inputs.length === 0) throw new MergeError('no input files');
-  if (!opts.force && (await exists(output)))
+  const outName = typeof output === 'string' ? output : (opts.streamName ?? 'merged.root');
+  if (!opts.force && typeof output === 'string' && (await exists(output)))
     throw new MergeError(`output ${output} exists (use force / -f to overwrite)`);
   const pool = new InputPool(inputs, opts.maxOpenFiles && opts.maxOpenFiles > 0 ? opts.maxOpenFiles : 128);
   const result: MergeResult = {
-    output,
+    output: outName,
     inputs: inputs.length,
     skipped: [],
+    skippedTrees: [],
     trees: [],
     histograms: [],
     copied: [],
@@ -66,10 +74,10 @@ export async function merge(output: string, inputs: string[], opts: MergeOptions
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         await pool.release(i).catch(() => {});
-        if (!opts.skipErrors)
-          throw new InputError(`cannot read input ${inputs[i]}: ${reason}`, inputs[i]!, err);
-        result.skipped.push({ path: inputs[i]!, reason });
-        opts.onWarning?.(`skipping input ${inputs[i]}: ${reason}`);
+        const name = pool.paths[i]!;
+        if (!opts.skipErrors) throw new InputError(`cannot read input ${name}: ${reason}`, name, err);
+        result.skipped.push({ path: name, reason });
+        opts.onWarning?.(`skipping input ${name}: ${reason}`);
       }
     }
     if (usable.length === 0) throw new MergeError('no readable input files');
@@ -90,11 +98,18 @@ export async function merge(output: string, inputs: string[], opts: MergeOptions
     if (rules) (siList.arr as RObj[]).push(rules);
     (siList.opt as string[]) = (siList.arr as RObj[]).map(() => '');
 
-    const tmp = join(
-      dirname(output),
-      `.${basename(output)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
-    );
-    writer = await RootFileWriter.create(tmp, { compression: fileSetting, fileName: basename(output) });
+    const out = await prepareOutput(output, {
+      force: true,
+      tmpDir: opts.tmpDir,
+      streamName: opts.streamName,
+      onPipe: (bytes) => opts.onProgress?.({ phase: 'pipe', inputs: inputs.length, bytesWritten: bytes }),
+    });
+    writer = await RootFileWriter.create(out.tmpPath, {
+      compression: fileSetting,
+      fileName: out.fileName,
+      bigFileThreshold: opts.bigFileThreshold,
+      leadingGap: opts.leadingGap,
+    });
     const ctx: Ctx = { out: writer, pool, usable, setting, reg, opts, result, progress };
     try {
       const dirs = new Map<number, Directory>();
@@ -103,13 +118,17 @@ export async function merge(output: string, inputs: string[], opts: MergeOptions
       progress({ phase: 'finish' });
       await writer.close(siList, reg);
       result.bytes = writer.sink.pos;
-      await rename(tmp, output);
     } catch (err) {
       await writer.abort().catch(() => {});
-      await rm(tmp, { force: true });
+      await out.discard();
       throw err;
     }
+    await out.commit();
     return result;
+  } catch (err) {
+    // A stream output is destroyed (never ended) so its consumer cannot take it for a complete file.
+    if (typeof output !== 'string' && !output.destroyed) output.destroy();
+    throw err;
   } finally {
     await pool.closeAll();
   }
@@ -174,8 +193,15 @@ async function mergeTrees(ctx: Ctx, dirPath: string, objPath: string, occ: Occur
   for (const o of occ) {
     const f = await ctx.pool.get(o.input);
     const t = await readOrExplain(f, o.key, objPath);
-    checkStructure(m, t, f.path);
-    await appendInputTree(m, ctx.out, f, t, ctx.setting);
+    const map = matchBranches(m, t, f.path);
+    if (!Array.isArray(map)) {
+      // As ROOT's fast merge (TTreeCloner): an input whose branch list differs is skipped, with a warning.
+      const reason = `tree ${objPath}: ${map.why}`;
+      ctx.result.skippedTrees.push({ path: objPath, input: f.path, branch: map.missing, reason });
+      ctx.opts.onWarning?.(`skipping ${objPath} of ${f.path}: ${map.why}`);
+      continue;
+    }
+    await appendInputTree(m, ctx.out, f, t, ctx.setting, map);
     ctx.progress({ phase: 'tree', object: objPath, input: o.input });
   }
   const tree = finishTreeMerge(m);

@@ -1,6 +1,7 @@
 /** What the merger reports while it works. */
 export interface MergeProgress {
-  phase: 'open' | 'tree' | 'histogram' | 'object' | 'finish';
+  /** 'pipe': the finished file is being copied into a stream output (bytesWritten = bytes copied). */
+  phase: 'open' | 'tree' | 'histogram' | 'object' | 'finish' | 'pipe';
   /** Object path inside the file (dir/name) when relevant. */
   object?: string;
   /** Index of the input being processed. */
@@ -23,6 +24,14 @@ export interface MergeOptions {
   maxOpenFiles?: number;
   /** Called after each unit of work. */
   onProgress?: (p: MergeProgress) => void;
+  /** For a stream output: directory of the temporary file (default: the OS temp dir). */
+  tmpDir?: string;
+  /** For a stream output: the file name recorded inside the file. */
+  streamName?: string;
+  /** Header switches to the 64-bit layout past this offset (ROOT's kStartBigFile, 2000000000). */
+  bigFileThreshold?: number;
+  /** Testing aid: leave a sparse hole of this many bytes before the first record (see FileWriterOptions). */
+  leadingGap?: number;
   /** Called with warnings (skipped inputs, …). */
   onWarning?: (message: string) => void;
 }
@@ -32,6 +41,8 @@ export interface MergeResult {
   output: string;
   inputs: number;
   skipped: { path: string; reason: string }[];
+  /** Input trees left out because their branch list differs from the first input's (ROOT warns and skips). */
+  skippedTrees: { path: string; input: string; branch: string; reason: string }[];
   trees: { path: string; entries: number; fastBaskets: number; recompressedBaskets: number }[];
   histograms: string[];
   copied: string[];

@@ -79,28 +79,45 @@ export function startTreeMerge(
   };
 }
 
-/** Throws BranchMismatchError naming the first branch whose structure differs. */
-export function checkStructure(m: TreeMerge, input: RObj, inputPath: string): void {
+/**
+ * Matches an input tree's branches to the merged tree's by path. Returns, per input branch, the index
+ * of the output branch; or `{ missing }` naming the first branch present in one tree only (ROOT's
+ * TTreeCloner then skips the input with a warning). A branch whose layout differs (leaf types, array
+ * sizes, vector class) throws BranchMismatchError: ROOT would convert it in a slow copy, we refuse.
+ */
+export function matchBranches(
+  m: TreeMerge,
+  input: RObj,
+  inputPath: string,
+): number[] | { missing: string; why: string } {
   const other = allBranches(input);
-  const n = Math.max(other.length, m.branches.length);
-  for (let i = 0; i < n; i++) {
-    const a = m.branches[i];
-    const b = other[i];
-    if (a && b && a.path === b.path && a.sig === branchSignature(b.branch)) continue;
-    const name = a?.path ?? b!.path;
-    const why = !a
-      ? `only in ${inputPath}`
-      : !b
-        ? `missing in ${inputPath}`
-        : a.path !== b.path
-          ? `is ${b.path} in ${inputPath}`
-          : `has layout ${a.sig} in ${m.firstPath} but ${branchSignature(b.branch)} in ${inputPath}`;
-    throw new BranchMismatchError(`tree ${m.tree.fName}: branch ${name} ${why}`, name);
+  const index = new Map(m.branches.map((b, i) => [b.path, i]));
+  const map: number[] = [];
+  for (const b of other) {
+    const i = index.get(b.path);
+    if (i === undefined) return { missing: b.path, why: `branch ${b.path} is only in ${inputPath}` };
+    const a = m.branches[i]!;
+    const sig = branchSignature(b.branch);
+    if (a.sig !== sig)
+      throw new BranchMismatchError(
+        `tree ${m.tree.fName}: branch ${b.path} has layout ${a.sig} in ${m.firstPath} but ${sig} in ${inputPath}`,
+        b.path,
+      );
+    map.push(i);
   }
+  if (other.length !== m.branches.length) {
+    const have = new Set(other.map((b) => b.path));
+    const miss = m.branches.find((b) => !have.has(b.path))!;
+    return { missing: miss.path, why: `branch ${miss.path} is missing in ${inputPath}` };
+  }
+  return map;
 }
 
 interface Job {
+  /** Index of the output branch. */
   bi: number;
+  /** Index of the input branch. */
+  ii: number;
   slot: number;
   loc: BasketLoc;
   entryStart: number;
@@ -113,6 +130,7 @@ export async function appendInputTree(
   rf: RootFile,
   input: RObj,
   setting: number | 'keep',
+  map: number[],
 ): Promise<void> {
   const t = m.tree;
   const before = Number(t.fEntries);
@@ -120,11 +138,12 @@ export async function appendInputTree(
   const fast = setting === 'keep' || setting === rf.header.compress;
   importClusters(t, input);
   const jobs: Job[] = [];
-  inBranches.forEach(({ branch }, bi) => {
+  inBranches.forEach(({ branch }, ii) => {
+    const bi = map[ii]!;
     const outB = m.branches[bi]!.branch;
     const locs = basketLocations(branch);
     locs.forEach((loc, j) => {
-      jobs.push({ bi, slot: Number(outB.fWriteBasket) + j, loc, entryStart: before + loc.entryStart });
+      jobs.push({ bi, ii, slot: Number(outB.fWriteBasket) + j, loc, entryStart: before + loc.entryStart });
     });
   });
   const disk = jobs.filter((j) => !j.loc.embedded).sort((a, b) => a.loc.seek - b.loc.seek);
@@ -136,14 +155,15 @@ export async function appendInputTree(
     else m.stats.fastBaskets++;
   }
   for (const job of jobs.filter((j) => j.loc.embedded)) {
-    const inB = inBranches[job.bi]!.branch;
+    const inB = inBranches[job.ii]!.branch;
     const outB = m.branches[job.bi]!.branch;
     const s = setting === 'keep' ? Number(inB.fCompress ?? rf.header.compress) : setting;
     const { key, nbytes, objlen } = await writeEmbedded(out, m, inB, job.loc.embedded!, s);
     record(m, outB, job, key, nbytes, objlen);
     m.stats.recompressedBaskets++;
   }
-  inBranches.forEach(({ branch }, bi) => {
+  inBranches.forEach(({ branch }, ii) => {
+    const bi = map[ii]!;
     const outB = m.branches[bi]!.branch;
     const count = jobs.filter((j) => j.bi === bi).length;
     outB.fWriteBasket = Number(outB.fWriteBasket) + count;

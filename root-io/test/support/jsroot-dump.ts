@@ -9,6 +9,9 @@ interface Spec {
   listKeys?: boolean;
   /** Also return every entry's value per branch (small trees only). */
   values?: boolean;
+  /** Process only these entries of the tree. */
+  firstEntry?: number;
+  numEntries?: number;
 }
 
 interface BranchSummary {
@@ -124,7 +127,10 @@ async function main(): Promise<void> {
           s.sum += sumOf(v);
         }
       };
-      await treeMod.treeProcess(tree, sel);
+      const args: Any = {};
+      if (spec.firstEntry !== undefined) args.firstentry = spec.firstEntry;
+      if (spec.numEntries !== undefined) args.numentries = spec.numEntries;
+      await treeMod.treeProcess(tree, sel, args);
     }
   }
   for (const [n, h] of hashes) out.branches[n].hash = h.digest('hex');

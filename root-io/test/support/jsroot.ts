@@ -17,7 +17,15 @@ export interface JsrootDump {
 
 /** Reads files with JSROOT in a child process (with a timeout) and returns its summary. */
 export function jsrootDump(
-  spec: { files: string[]; tree?: string; objects?: string[]; listKeys?: boolean; values?: boolean },
+  spec: {
+    files: string[];
+    tree?: string;
+    objects?: string[];
+    listKeys?: boolean;
+    values?: boolean;
+    firstEntry?: number;
+    numEntries?: number;
+  },
   timeoutMs = 120_000,
 ): Promise<JsrootDump> {
   return new Promise((resolve, reject) => {
