@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { Credentials } from './types.js';
 
@@ -35,9 +34,9 @@ export interface HttpAgentOptions {
 }
 
 /**
- * undici pool with the grid's TLS set-up: servers verified against the CA dir (plus the public
- * roots), an X509 client certificate or proxy presented when given, and connect/headers timeouts
- * so that a dead endpoint fails fast. Bodies get no idle timeout beyond timeoutMs.
+ * undici pool with the grid's TLS set-up: servers verified against the CA dir/file when given
+ * (Node's public roots otherwise), an X509 client certificate or proxy presented when given, and
+ * connect/headers/body timeouts so that a dead endpoint fails fast.
  */
 export function createHttpAgent(opts: HttpAgentOptions): Dispatcher {
   const c = opts.credentials ?? {};
@@ -45,7 +44,8 @@ export function createHttpAgent(opts: HttpAgentOptions): Dispatcher {
   const cert = c.x509Cert ? readFileSync(c.x509Cert, 'utf8') : undefined;
   const key = c.x509Cert ? readFileSync(c.x509Key ?? c.x509Cert, 'utf8') : undefined;
   const base = buildConnector({
-    ca: cas.length ? [...rootCertificates, ...cas] : undefined,
+    // A grid CA dir is the whole trust store (as for gfal/davix): the public roots are not added.
+    ca: cas.length ? cas : undefined,
     cert,
     key,
     // Grid hosts are verified by name like any HTTPS host.

@@ -40,7 +40,7 @@ export interface ConformanceTarget {
   deniedProbe?: () => Promise<{ code: string; retryable: boolean; message: string }>;
   /** Another endpoint this one can copy from server-to-server. */
   tpc?: { source: () => StorageAdapter; modes: Array<'pull' | 'push'> };
-  /** Size of the large-file case (default 48 MiB). */
+  /** Size of the large-file case (default 64 MiB). */
   largeSize?: number;
 }
 
@@ -264,7 +264,7 @@ export async function runConformance(t: Test, target: ConformanceTarget): Promis
 
   t.test('large file streamed with bounded memory', async (t) =>
     withAdapter(t, async (a) => {
-      const size = target.largeSize ?? 48 * 1024 * 1024;
+      const size = target.largeSize ?? 64 * 1024 * 1024;
       const dir = fresh('large');
       const sums = randomSums(size, 21);
       let peak = 0;
@@ -291,8 +291,10 @@ export async function runConformance(t: Test, target: ConformanceTarget): Promis
       } finally {
         clearInterval(probe);
       }
+      // Buffering the file whole would show at least `size`; the margin absorbs freed-but-unreclaimed
+      // buffers (backing stores are released asynchronously) on a busy machine.
       t.ok(
-        peak < size / 2,
+        peak < size * 0.75,
         `memory stayed bounded (peak +${(peak / 1e6).toFixed(1)} MB for ${size / 1e6} MB)`,
       );
       await a.delete(`${dir}/big.bin`);

@@ -150,14 +150,31 @@ export function createS3Adapter(protocol: RseProtocol, options: S3Options = {}):
     return res;
   }
 
+  /**
+   * Size, md5 (ETag) and adler32 metadata of an object. A one-byte ranged GET stands in for HEAD:
+   * undici closes the connection after every HEAD, which would cost a new connection per file.
+   * Empty objects answer 416 to any range, and then a real HEAD is made.
+   */
   async function headObject(rel: string, what: string, signal?: AbortSignal) {
-    const res = await call('HEAD', objPath(keyOf(rel)), what, rel, { signal, ok: [200] });
+    let res = await call('GET', objPath(keyOf(rel)), what, rel, {
+      headers: { Range: 'bytes=0-0' },
+      signal,
+      ok: [200, 206, 416],
+    });
     await res.body.dump().catch(() => undefined);
+    let size: number;
+    const total = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
+    if (res.statusCode === 416) {
+      res = await call('HEAD', objPath(keyOf(rel)), what, rel, { signal, ok: [200] });
+      await res.body.dump().catch(() => undefined);
+      size = Number(res.headers['content-length'] ?? 0);
+    } else if (total) size = Number(total[1]);
+    else size = Number(res.headers['content-length'] ?? 0);
     const etag = String(res.headers.etag ?? '').replace(/"/g, '');
     const lm = res.headers['last-modified'];
     const meta = res.headers[ADLER_META];
     return {
-      size: Number(res.headers['content-length'] ?? 0),
+      size,
       // A multipart ETag is md5-of-md5s with a "-N" suffix: not the content md5.
       md5: /^[0-9a-f]{32}$/i.test(etag) ? etag.toLowerCase() : undefined,
       adler32: typeof meta === 'string' ? normalizeAdler32(meta) : undefined,

@@ -64,9 +64,11 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
   const token = options.credentials?.bearerToken;
   const authHeaders: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
   /** Directories known to exist (so each is created at most once per adapter). */
-  const knownDirs = new Set<string>(['']);
+  const knownDirs = new Set<string>();
   /** undefined until the first HEAD tells whether the server answers Want-Digest. */
   let digestSupported: boolean | undefined;
+  /** False once a server's ranged GET answer proved unparsable (then HEAD is used). */
+  let rangeProbe = true;
 
   function urlOf(rel: string, dir = false): string {
     const p = `${basePath}${encodePathSegments(rel)}`;
@@ -79,6 +81,8 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     signal?: AbortSignal;
     ok: number[];
     headersTimeout?: number;
+    /** Close the connection after this request. */
+    reset?: boolean;
   }
 
   /** One request; statuses outside `ok` become classified StorageErrors carrying the server's text. */
@@ -92,10 +96,13 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
         signal: o.signal,
         dispatcher: agent,
         headersTimeout: o.headersTimeout,
+        reset: o.reset,
       });
     } catch (err) {
       throw toStorageError(err, what, target);
     }
+    // XrdHttp 5.5 corrupts the next answer on a connection after a ranged one: no range probes there.
+    if (rangeProbe && /^xrootd/i.test(String(res.headers.server ?? ''))) rangeProbe = false;
     if (!o.ok.includes(res.statusCode)) {
       const text = method === 'HEAD' ? '' : await readErrorText(res.body);
       if (method === 'HEAD') await res.body.dump().catch(() => undefined);
@@ -104,21 +111,46 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     return res;
   }
 
-  /** HEAD asking for server checksums; returns size and digests (and remembers digest support). */
+  /**
+   * Size and server checksums of a file without reading it. A one-byte ranged GET with Want-Digest
+   * is preferred: undici closes the connection after every HEAD, so a HEAD per file costs a new
+   * TLS handshake each. Servers whose ranged answers undici cannot parse get HEAD instead.
+   */
   async function head(rel: string, what: string, signal?: AbortSignal, want = 'adler32, md5') {
-    const headers: Record<string, string> = digestSupported === false ? {} : { 'Want-Digest': want };
-    const res = await call('HEAD', urlOf(rel), what, rel, { headers, signal, ok: [200, 204] });
-    await res.body.dump().catch(() => undefined);
+    const headers: Record<string, string> = {};
+    if (digestSupported !== false) headers['Want-Digest'] = want;
+    let res: Dispatcher.ResponseData;
+    if (rangeProbe) {
+      try {
+        res = await call('GET', urlOf(rel), what, rel, {
+          headers: { ...headers, Range: 'bytes=0-0' },
+          signal,
+          ok: [200, 206, 416],
+        });
+        // dump() reads a little and then drops the connection: fine even if the range was ignored.
+        await res.body.dump();
+      } catch (err) {
+        // XrdHttp 5.5 ends Content-Range with a bare LF, which undici rejects: use HEAD from now on.
+        if ((err as StorageError).status !== undefined) throw err;
+        const cause = (err as { cause?: { code?: string } }).cause;
+        if (!cause?.code?.startsWith('UND_ERR_') || cause.code === 'UND_ERR_CONNECT_TIMEOUT') throw err;
+        rangeProbe = false;
+        return head(rel, what, signal, want);
+      }
+    } else {
+      res = await call('HEAD', urlOf(rel), what, rel, { headers, signal, ok: [200, 204] });
+      await res.body.dump().catch(() => undefined);
+    }
+    let size: number | undefined;
+    const total = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
+    if (total) size = Number(total[1]);
+    else if (res.statusCode === 416) size = 0;
+    else if (res.headers['content-length'] !== undefined) size = Number(res.headers['content-length']);
     const digest = parseDigestHeader(res.headers.digest as string | string[] | undefined);
     if (digestSupported === undefined)
       digestSupported = digest.adler32 !== undefined || digest.md5 !== undefined;
-    const len = res.headers['content-length'];
     const lm = res.headers['last-modified'];
-    return {
-      size: len !== undefined ? Number(len) : undefined,
-      mtime: typeof lm === 'string' ? new Date(lm) : undefined,
-      ...digest,
-    };
+    return { size, mtime: typeof lm === 'string' ? new Date(lm) : undefined, ...digest };
   }
 
   async function propfind(rel: string, depth: 0 | 1, what: string, signal?: AbortSignal) {
@@ -154,11 +186,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
   async function exists(path: string, opts: OpOptions = {}): Promise<boolean> {
     const rel = toRelativePath(protocol, path);
     try {
-      const res = await call('HEAD', urlOf(rel), 'exists', rel, {
-        signal: opts.signal,
-        ok: [200, 204, 301, 302, 307, 308],
-      });
-      await res.body.dump().catch(() => undefined);
+      await propfind(rel, 0, 'exists', opts.signal);
       return true;
     } catch (err) {
       if (err instanceof StorageError && err.code === 'NOT_FOUND') return false;
@@ -179,7 +207,13 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
       if (length === 0) return Readable.from([]);
       headers.Range = `bytes=${start}-${start + length - 1}`;
     }
-    const res = await call('GET', urlOf(rel), 'read', rel, { headers, signal: opts.signal, ok: [200, 206] });
+    // A ranged answer closes its connection: XrdHttp 5.5 garbles the next answer on the same one.
+    const res = await call('GET', urlOf(rel), 'read', rel, {
+      headers,
+      signal: opts.signal,
+      ok: [200, 206],
+      reset: ranged,
+    });
     if (ranged && res.statusCode === 200) {
       // The server ignored the Range header: refuse rather than silently return the wrong bytes.
       res.body.destroy();
@@ -190,23 +224,28 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     return res.body;
   }
 
-  /** Creates a collection and its missing parents, remembering which exist. */
+  /** Creates a collection (relative to the prefix) and its missing parents, the prefix's own included. */
   async function ensureDir(rel: string, signal?: AbortSignal): Promise<void> {
-    if (knownDirs.has(rel)) return;
-    const res = await call('MKCOL', urlOf(rel, true), 'mkdir', rel, { signal, ok: [201, 405, 409, 301] });
+    await ensureServerDir(collapseSlashes(`${basePath}${rel}`).replace(/\/$/, ''), signal);
+  }
+
+  /** MKCOL on a server path, walking up on 409 (nginx creates one level at a time); remembers what exists. */
+  async function ensureServerDir(path: string, signal?: AbortSignal): Promise<void> {
+    if (path === '' || knownDirs.has(path)) return;
+    const url = `${origin}${encodePathSegments(path)}/`;
+    const res = await call('MKCOL', url, 'mkdir', path, { signal, ok: [201, 405, 409, 301] });
     await res.body.dump().catch(() => undefined);
     if (res.statusCode === 409) {
-      // 409: a parent is missing (nginx creates one level at a time).
-      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-      if (parent === rel || knownDirs.has(parent))
-        throw new StorageError('PROTOCOL_ERROR', `mkdir ${rel}: 409 Conflict with existing parent`, {
-          target: rel,
+      const parent = path.slice(0, path.lastIndexOf('/'));
+      if (parent === path || knownDirs.has(parent))
+        throw new StorageError('PROTOCOL_ERROR', `mkdir ${path}: 409 Conflict below an existing parent`, {
+          target: path,
         });
-      await ensureDir(parent, signal);
-      const again = await call('MKCOL', urlOf(rel, true), 'mkdir', rel, { signal, ok: [201, 405] });
+      await ensureServerDir(parent, signal);
+      const again = await call('MKCOL', url, 'mkdir', path, { signal, ok: [201, 405] });
       await again.body.dump().catch(() => undefined);
     }
-    knownDirs.add(rel);
+    knownDirs.add(path);
   }
 
   async function deleteQuietly(rel: string): Promise<void> {
@@ -265,7 +304,10 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
         throw err;
       }
       const fed = await feeding;
-      if (fed instanceof Error) throw toStorageError(fed, 'write', rel);
+      // undici may close the body stream once Content-Length bytes are read; that is not a failure.
+      const premature = (fed as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+      if (fed instanceof Error && !(premature && sums.result().size === opts.size))
+        throw toStorageError(fed, 'write', rel);
       const got = sums.result();
       verifyStreamed(got, opts, rel);
       const stored = await head(tmp, 'write', opts.signal);
@@ -446,7 +488,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     list,
     mkdir: async (path, opts = {}) => {
       const rel = toRelativePath(protocol, path);
-      knownDirs.delete(rel);
+      knownDirs.delete(collapseSlashes(`${basePath}${rel}`).replace(/\/$/, ''));
       await ensureDir(rel, opts.signal);
     },
     checksum,
