@@ -7,6 +7,7 @@ import type { BulkAddDid } from '@oxbow/common';
 import type { Kysely } from 'kysely';
 import type { Database, DidMetaTable } from '../db/schema.js';
 import { invalidObject, invalidValue } from '../errors.js';
+import { now } from '../http/dates.js';
 import { type AttachOptions, type AttachRequest, attachDids } from './did-attach.js';
 import { planMeta, upsertJsonMeta } from './did-meta.js';
 import {
@@ -23,7 +24,7 @@ import {
 export interface AddDidsOptions extends Omit<AttachOptions, 'ignoreDuplicate'> {}
 
 /** Builds the row (and free metadata) of one DID to add; throws on invalid input. */
-function prepare(item: BulkAddDid, issuer: string): { row: DidRow; json: DidMetaTable[] } {
+function prepare(item: BulkAddDid, issuer: string, t: string): { row: DidRow; json: DidMetaTable[] } {
   checkDid(item.scope, item.name);
   const type = didTypeOf(item.type);
   const label = didKey(item.scope, item.name);
@@ -45,7 +46,7 @@ function prepare(item: BulkAddDid, issuer: string): { row: DidRow; json: DidMeta
   if (type !== 'FILE' && Object.keys(plan.fileColumns).length)
     throw invalidObject(`${label}: guid and events can only be set on files.`);
   Object.assign(extra, plan.columns, plan.fileColumns);
-  const row = newDidRow(item.scope, item.name, type, item.account ?? issuer, extra);
+  const row = newDidRow(item.scope, item.name, type, item.account ?? issuer, extra, t);
   return { row, json: plan.json.map((j) => ({ scope: item.scope, name: item.name, ...j })) };
 }
 
@@ -59,7 +60,8 @@ export async function addDids(
   issuer: string,
   opts: AddDidsOptions,
 ): Promise<void> {
-  const prepared = items.map((i) => prepare(i, issuer));
+  const t = now();
+  const prepared = items.map((i) => prepare(i, issuer, t));
   const content: AttachRequest[] = items
     .filter((i) => i.dids?.length)
     .map((i) => ({ scope: i.scope, name: i.name, dids: i.dids ?? [], rse: i.rse }));

@@ -24,7 +24,6 @@ import {
   type DidTypeName,
   didKey,
   getDidRow,
-  rowsPerInsert,
   TYPE_CODE,
   typeName,
 } from './dids.js';
@@ -124,8 +123,9 @@ function uniqueChildren(dids: AttachChild[]): AttachChild[] {
   return [...seen.values()];
 }
 
-async function insertContents(trx: Db, rows: ContentsTable[], limits: BulkLimits): Promise<void> {
-  await insertRows(trx, limits, 'contents', rows);
+/** Inserts content rows; rows already present are skipped and the number inserted returned. */
+async function insertContents(trx: Db, rows: ContentsTable[], limits: BulkLimits): Promise<number> {
+  return insertRows(trx, limits, 'contents', rows, {}, { ignoreConflicts: true });
 }
 
 /** Files into a dataset; updates the dataset's length/bytes/events. Returns how many were added. */
@@ -136,7 +136,8 @@ async function addFilesToDataset(
   opts: AttachOptions,
 ): Promise<number> {
   const rows = await childRows(trx, files);
-  const existing = await attachedAlready(trx, parent, files);
+  // Duplicates are looked up first only when they are to be skipped; otherwise the insert tells.
+  const existing = opts.ignoreDuplicate ? await attachedAlready(trx, parent, files) : new Set<string>();
   const t = now();
   const toInsert: ContentsTable[] = [];
   let addBytes = 0;
@@ -187,7 +188,11 @@ async function addFilesToDataset(
     }
   }
   if (toInsert.length === 0) return 0;
-  await insertContents(trx, toInsert, opts);
+  const inserted = await insertContents(trx, toInsert, opts);
+  if (inserted !== toInsert.length) {
+    const dup = [...(await attachedAlready(trx, parent, files))][0] ?? 'a file';
+    throw fileAlreadyExists(`File '${dup}' is already attached to '${parent.scope}:${parent.name}'`);
+  }
   // Oxbow keeps an open dataset's size current (Rucio leaves it stale until the dataset is closed).
   await trx
     .updateTable('dids')

@@ -29,8 +29,9 @@ export async function insertRows<R extends object>(
   table: string,
   rows: readonly R[],
   defaults: Readonly<Record<string, unknown>> = {},
-): Promise<void> {
-  if (rows.length === 0) return;
+  opts: { ignoreConflicts?: boolean } = {},
+): Promise<number> {
+  if (rows.length === 0) return 0;
   const all = Object.keys(rows[0] as object);
   const list = rows as readonly Record<string, unknown>[];
   const columns = all.filter((c) => {
@@ -39,9 +40,19 @@ export async function insertRows<R extends object>(
   });
   if (columns.length === 0) columns.push(all[0]!);
   const size = Math.max(1, Math.min(MAX_ROWS, Math.floor(limits.maxParams / columns.length)));
+  let inserted = 0;
   for (let start = 0; start < list.length; start += size) {
-    await db.executeQuery(statement(limits.dialect, table, columns, list.slice(start, start + size)));
+    const q = statement(
+      limits.dialect,
+      table,
+      columns,
+      list.slice(start, start + size),
+      opts.ignoreConflicts,
+    );
+    const r = await db.executeQuery(q);
+    inserted += Number(r.numAffectedRows ?? 0n);
   }
+  return inserted;
 }
 
 function statement(
@@ -49,21 +60,28 @@ function statement(
   table: string,
   columns: string[],
   rows: Record<string, unknown>[],
+  ignoreConflicts = false,
 ): CompiledQuery {
-  const params: unknown[] = new Array(rows.length * columns.length);
-  const tuples: string[] = new Array(rows.length);
+  const width = columns.length;
+  const params: unknown[] = new Array(rows.length * width);
   let p = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    const marks: string[] = new Array(columns.length);
-    for (let j = 0; j < columns.length; j++) {
-      params[p++] = r[columns[j]!] ?? null;
-      marks[j] = dialect === 'postgres' ? `$${p}` : '?';
+  for (const r of rows) for (const c of columns) params[p++] = r[c] ?? null;
+  let values: string;
+  if (dialect === 'postgres') {
+    const tuples: string[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const marks: string[] = new Array(width);
+      for (let j = 0; j < width; j++) marks[j] = `$${i * width + j + 1}`;
+      tuples[i] = `(${marks.join(',')})`;
     }
-    tuples[i] = `(${marks.join(',')})`;
+    values = tuples.join(',');
+  } else {
+    const tuple = `(${new Array(width).fill('?').join(',')})`;
+    values = new Array(rows.length).fill(tuple).join(',');
   }
   const cols = columns.map((c) => `"${c}"`).join(',');
-  return CompiledQuery.raw(`insert into "${table}" (${cols}) values ${tuples.join(',')}`, params);
+  const conflict = ignoreConflicts ? ' on conflict do nothing' : '';
+  return CompiledQuery.raw(`insert into "${table}" (${cols}) values ${values}${conflict}`, params);
 }
 
 /** Database defaults of `dids` columns (see migrations). */

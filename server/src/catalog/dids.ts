@@ -89,8 +89,8 @@ export function newDidRow(
   type: DidTypeName,
   account: string,
   extra: Partial<DidRow> = {},
+  t: string = now(),
 ): DidRow {
-  const t = now();
   const isFile = type === 'FILE';
   return {
     scope,
