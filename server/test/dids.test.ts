@@ -41,6 +41,9 @@ forEachDialect(t, 'DIDs: add, show, attach, status', async (t, s) => {
   t.equal(wrongType.statusCode, 400);
   const badLifetime = await a.post('/dids/tr/ds2', { type: 'DATASET', lifetime: 'soon' });
   t.equal(badLifetime.statusCode, 400);
+  const hugeLifetime = await a.post('/dids/tr/ds2', { type: 'DATASET', lifetime: 1e308 });
+  t.equal(hugeLifetime.statusCode, 400);
+  t.match(JSON.parse(hugeLifetime.body).ExceptionMessage, /year 9999/);
   const emptyBody = await a.raw('POST', '/dids/tr/ds2', '');
   t.equal(emptyBody.statusCode, 400);
   const noName = await a.post('/dids/tr/', { type: 'DATASET' });

@@ -200,7 +200,10 @@ export function expiryFromLifetime(lifetime: unknown): string | null {
   const seconds = typeof lifetime === 'string' ? Number(lifetime) : lifetime;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)
     throw invalidValue(`lifetime must be a number of seconds, got ${JSON.stringify(lifetime)}.`);
-  return new Date(Date.now() + seconds * 1000).toISOString();
+  const at = new Date(Date.now() + seconds * 1000);
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() > 9999)
+    throw invalidValue(`lifetime ${seconds} s ends after the year 9999; give a smaller number of seconds.`);
+  return at.toISOString();
 }
 
 /** Rucio's get_did dict (the answer of `GET /dids/{scope}/{name}`). */
