@@ -169,23 +169,86 @@ function didChunks<T>(dids: readonly T[], maxParams: number): T[][] {
   return out;
 }
 
-async function* postgresRows(
+/**
+ * Runs `produce` on one reserved pool connection and hands its items to the caller one by one (the
+ * producer waits for the consumer, so memory stays bounded); the connection is released at the end
+ * or when the consumer stops early.
+ */
+async function* onOneConnection<T>(db: Db, produce: (conn: Db) => AsyncIterable<T>): AsyncGenerator<T> {
+  let wake: (() => void) | undefined;
+  const queue: T[] = [];
+  let finished = false;
+  let failure: unknown;
+  let stopped = false;
+  let resume: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const done = db
+    .connection()
+    .execute(async (conn) => {
+      for await (const item of produce(conn)) {
+        if (stopped) break;
+        queue.push(item);
+        notify();
+        if (queue.length >= 2000) await new Promise<void>((r) => (resume = r));
+      }
+    })
+    .catch((err: unknown) => {
+      failure = err;
+    })
+    .finally(() => {
+      finished = true;
+      notify();
+    });
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const batch = queue.splice(0, queue.length);
+        const r = resume;
+        resume = undefined;
+        r?.();
+        yield* batch;
+        continue;
+      }
+      if (finished) break;
+      await new Promise<void>((r) => (wake = r));
+    }
+    if (failure) throw failure;
+  } finally {
+    stopped = true;
+    resume?.();
+    await done;
+  }
+}
+
+function postgresRows(
   catalog: CatalogDb,
   dids: { scope: string; name: string }[],
   filter: RawBuilder<unknown>,
 ) {
-  const db = catalog.db;
-  for (const part of didChunks(dids, catalog.maxParams)) {
-    const files = sql`(SELECT scope, name, max(direct) AS direct FROM (
-        SELECT scope, name, 0 AS direct FROM tree WHERE child_type IN (${inList(FILE_TYPES)})
-        UNION ALL
-        SELECT scope, name, 1 AS direct FROM dids WHERE did_type IN (${inList(FILE_TYPES)}) AND ${didCondition('scope', 'name', part)}
-      ) u GROUP BY scope, name)`;
-    const query = sql<Row>`WITH RECURSIVE ${treeCte(part)} ${replicaJoin(files, filter)}`;
-    for await (const chunk of db.getExecutor().stream(query.compile(db), 2000)) {
-      yield* chunk.rows as Row[];
+  // PostgreSQL misestimates the recursive CTE by orders of magnitude and JIT-compiles the plan, which
+  // costs seconds; JIT is switched off for this connection while the listing runs.
+  return onOneConnection<Row>(catalog.db, async function* (conn) {
+    await sql`SET jit = off`.execute(conn);
+    try {
+      for (const part of didChunks(dids, catalog.maxParams)) {
+        const files = sql`(SELECT scope, name, max(direct) AS direct FROM (
+            SELECT scope, name, 0 AS direct FROM tree WHERE child_type IN (${inList(FILE_TYPES)})
+            UNION ALL
+            SELECT scope, name, 1 AS direct FROM dids WHERE did_type IN (${inList(FILE_TYPES)}) AND ${didCondition('scope', 'name', part)}
+          ) u GROUP BY scope, name)`;
+        const query = sql<Row>`WITH RECURSIVE ${treeCte(part)} ${replicaJoin(files, filter)}`;
+        for await (const chunk of conn.getExecutor().stream(query.compile(conn), 2000)) {
+          yield* chunk.rows as Row[];
+        }
+      }
+    } finally {
+      await sql`RESET jit`.execute(conn);
     }
-  }
+  });
 }
 
 async function* sqliteRows(

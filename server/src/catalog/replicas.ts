@@ -228,9 +228,10 @@ export async function addReplicas(
     // Files that already existed may already have a replica here: Rucio leaves those untouched.
     const present = await existingReplicaKeys(trx, row.id, known, o.maxParams);
     const newReplicas: Insertable<ReplicasTable>[] = [];
+    const extra = files.some((f) => f.lock_cnt !== undefined || f.tombstone);
     for (const f of files) {
       if (present.has(key(f.scope, f.name))) continue;
-      newReplicas.push({
+      const rep: Record<string, unknown> = {
         scope: f.scope,
         name: f.name,
         rse_id: row.id,
@@ -239,14 +240,17 @@ export async function addReplicas(
         adler32: f.adler32 ? f.adler32.toLowerCase() : null,
         path: paths.get(key(f.scope, f.name)) ?? f.path ?? null,
         state: stateCode(f.state),
-        lock_cnt: f.lock_cnt ?? 0,
-        tombstone: f.tombstone ?? null,
-        accessed_at: null,
         created_at: t,
         updated_at: t,
-      });
+      };
+      // lock_cnt and tombstone keep their column defaults unless some file sets them.
+      if (extra) {
+        rep.lock_cnt = f.lock_cnt ?? 0;
+        rep.tombstone = f.tombstone ?? null;
+      }
+      newReplicas.push(rep as Insertable<ReplicasTable>);
     }
-    for (const part of chunks(newReplicas, rowsPerStatement(o.maxParams, 13))) {
+    for (const part of chunks(newReplicas, rowsPerStatement(o.maxParams, extra ? 12 : 10))) {
       await trx.insertInto('replicas').values(part).execute();
     }
     return { newDids: fresh.length, newReplicas: newReplicas.length };
@@ -298,44 +302,30 @@ async function insertFileDids(
   maxParams: number,
 ) {
   if (files.length === 0) return;
-  const rows: Insertable<DidsTable>[] = files.map((f) => {
-    const m = f.meta ?? {};
-    const txt = (k: string) => (typeof m[k] === 'string' ? (m[k] as string) : null);
-    const int = (k: string) => (typeof m[k] === 'number' ? (m[k] as number) : null);
-    return {
+  // Only the columns that carry values: the flags (monotonic, hidden, availability, ...) take their
+  // column defaults, which keeps each row to 9 parameters and the statements few.
+  const withMeta = files.some((f) => f.meta && Object.keys(f.meta).length > 0);
+  const rows = files.map((f) => {
+    const row: Record<string, unknown> = {
       scope: f.scope,
       name: f.name,
       account,
       did_type: NEW_FILE_TYPE,
-      is_open: null,
-      monotonic: 0,
-      hidden: 0,
-      obsolete: 0,
-      suppressed: 0,
-      purge_replicas: 1,
-      availability: 'A',
       bytes: f.bytes,
       md5: f.md5 ? f.md5.toLowerCase() : null,
       adler32: f.adler32 ? f.adler32.toLowerCase() : null,
-      guid: txt('guid'),
-      events: int('events'),
-      datatype: txt('datatype'),
-      project: txt('project'),
-      run_number: int('run_number'),
-      stream_name: txt('stream_name'),
-      prod_step: txt('prod_step'),
-      version: txt('version'),
-      campaign: txt('campaign'),
-      task_id: int('task_id'),
-      panda_id: int('panda_id'),
-      lumiblocknr: int('lumiblocknr'),
-      provenance: txt('provenance'),
-      phys_group: txt('phys_group'),
       created_at: t,
       updated_at: t,
     };
+    if (withMeta) {
+      const m = f.meta ?? {};
+      for (const k of TEXT_META) row[k] = typeof m[k] === 'string' ? m[k] : null;
+      for (const k of INT_META) row[k] = typeof m[k] === 'number' ? m[k] : null;
+    }
+    return row as Insertable<DidsTable>;
   });
-  for (const part of chunks(rows, rowsPerStatement(maxParams, 30))) {
+  const columns = withMeta ? 9 + TEXT_META.length + INT_META.length : 9;
+  for (const part of chunks(rows, rowsPerStatement(maxParams, columns))) {
     await db.insertInto('dids').values(part).execute();
   }
   // Free-form metadata keys (not DID columns) go to did_meta, as Rucio's JSON metadata plugin.
