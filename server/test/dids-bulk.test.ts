@@ -143,6 +143,12 @@ forEachDialect(t, 'DIDs: 20,000-file dataset registered in bulk and streamed', a
     `/dids/tr/dids/search?type=file&filters=${encodeURIComponent("[{'name': 'data/run1/file.01*'}]")}&long=False`,
   );
   t.equal(jsonLines(search.body).length, 10_000);
+  const recursive = await a.get(
+    `/dids/tr/dids/search?type=all&filters=${encodeURIComponent("[{'name': 'big'}]")}&long=True&recursive=True`,
+  );
+  const recLines = jsonLines(recursive.body) as { name: string; did_type: string }[];
+  t.equal(recLines.length, FILES + 1, 'recursive search: the dataset and each of its files');
+  t.match(recLines[0], { name: 'big', did_type: 'DATASET' });
   const scope = jsonLines((await a.get('/dids/tr/?name=big')).body);
   t.equal(scope.length, FILES);
 });

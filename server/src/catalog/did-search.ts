@@ -288,33 +288,41 @@ export async function* searchDids(db: Db, scope: string, opts: SearchOptions): A
   }
   if (!seen) return;
   const inner = filterCondition(opts.dialect, opts.filter, opts.type, { skipName: true });
-  for (const c of collections) {
-    if (remaining <= 0) return;
-    let last: Hit | undefined;
-    for (;;) {
-      const n = Math.min(PAGE, remaining);
-      const page = sql<Hit>`
-        with recursive tree(scope, name) as (
-          select child_scope, child_name from contents where scope = ${c.scope} and name = ${c.name}
-          union
-          select ct.child_scope, ct.child_name from contents ct join tree t on ct.scope = t.scope and ct.name = t.name
-        )
-        select d.scope, d.name, d.did_type, d.bytes, d.length from tree
-          join dids d on d.scope = tree.scope and d.name = tree.name
-         where d.suppressed = 0 and ${inner}
-           ${last ? sql`and (d.scope, d.name) > (${last.scope}, ${last.name})` : sql``}
-         order by d.scope, d.name limit ${n}`;
-      const rows = (await page.execute(db)).rows;
-      for (const r of rows) {
-        const k = didKey(r.scope, r.name);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        remaining--;
-        yield out(r);
+  for (const top of collections) {
+    // Every collection below `top` (containers hold collections; datasets only files), then the
+    // direct content of each, page by page: linear in the size of the tree.
+    const below = await sql<{ scope: string; name: string }>`
+      with recursive tree(scope, name) as (
+        select child_scope, child_name from contents
+         where scope = ${top.scope} and name = ${top.name} and child_type <> 'F'
+        union
+        select ct.child_scope, ct.child_name from contents ct join tree t on ct.scope = t.scope and ct.name = t.name
+         where ct.child_type <> 'F'
+      ) select scope, name from tree order by scope, name`.execute(db);
+    for (const c of [top, ...below.rows]) {
+      let last: { scope: string; name: string } | undefined;
+      for (;;) {
         if (remaining <= 0) return;
+        const n = Math.min(PAGE, remaining);
+        const rows = (
+          await sql<Hit>`
+          select d.scope, d.name, d.did_type, d.bytes, d.length from contents c
+            join dids d on d.scope = c.child_scope and d.name = c.child_name
+           where c.scope = ${c.scope} and c.name = ${c.name} and d.suppressed = 0 and ${inner}
+             ${last ? sql`and (c.child_scope, c.child_name) > (${last.scope}, ${last.name})` : sql``}
+           order by c.child_scope, c.child_name limit ${n}`.execute(db)
+        ).rows;
+        for (const r of rows) {
+          const k = didKey(r.scope, r.name);
+          if (seen.has(k)) continue;
+          seen.add(k);
+          remaining--;
+          yield out(r);
+          if (remaining <= 0) return;
+        }
+        if (rows.length < n) break;
+        last = rows[rows.length - 1];
       }
-      if (rows.length < n) break;
-      last = rows[rows.length - 1];
     }
   }
 }
