@@ -5,23 +5,11 @@
 //   OXBOW_BENCH_LARGE_MB=64 OXBOW_BENCH_SMALL_FILES=200 node rse-adapters/dist/bench/storage.js   (quick)
 //
 // Environment: OXBOW_BENCH_LARGE_MB (total MB of large files, default 1024), OXBOW_BENCH_LARGE_FILES (4),
-// OXBOW_BENCH_SMALL_FILES (10000), OXBOW_BENCH_SMALL_BYTES (4096), OXBOW_BENCH_CONCURRENCY (8),
+// OXBOW_BENCH_SMALL_FILES (10000), OXBOW_BENCH_SMALL_BYTES (4096), OXBOW_BENCH_CONCURRENCY (4),
 // OXBOW_BENCH_BACKENDS (posix,root,xrdhttp,nginx,s3), OXBOW_BENCH_JSON=1 for one JSON document.
 import { execFile } from 'node:child_process';
-import {
-  closeSync,
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
-import { createChecksumStream } from '../src/checksum.js';
 import { createAdapter } from '../src/registry.js';
 import type { RseProtocol, StorageAdapter } from '../src/types.js';
 import { randomChunks } from '../test/data.js';
@@ -33,7 +21,7 @@ const LARGE_MB = Number(env.OXBOW_BENCH_LARGE_MB ?? 1024);
 const LARGE_FILES = Number(env.OXBOW_BENCH_LARGE_FILES ?? 4);
 const SMALL_FILES = Number(env.OXBOW_BENCH_SMALL_FILES ?? 10_000);
 const SMALL_BYTES = Number(env.OXBOW_BENCH_SMALL_BYTES ?? 4096);
-const CONCURRENCY = Number(env.OXBOW_BENCH_CONCURRENCY ?? 8);
+const CONCURRENCY = Number(env.OXBOW_BENCH_CONCURRENCY ?? 4);
 const BACKENDS = (env.OXBOW_BENCH_BACKENDS ?? 'posix,root,xrdhttp,nginx,s3').split(',').map((s) => s.trim());
 const XRD_ENV = { ...env, XRD_CONNECTIONRETRY: '1', XRD_CONNECTIONWINDOW: '10', XRD_REQUESTTIMEOUT: '60' };
 
@@ -88,41 +76,31 @@ function makeSources(dir: string) {
   return { large, small, largeBytes: each * LARGE_FILES, smallBytes: SMALL_BYTES * SMALL_FILES };
 }
 
-/** Upload local files through the adapter (checksums computed in-stream, verified by the adapter). */
+/** Upload local files through the adapter's putFiles (checksums computed and verified by the adapter). */
 async function adapterUpload(a: StorageAdapter, files: string[], dir: string, size: number, conc: number) {
-  const limit = pLimit(conc);
-  await Promise.all(
-    files.map((f) =>
-      limit(async () => {
-        const name = f.slice(f.lastIndexOf('/') + 1);
-        await a.write(`${dir}/${name}`, createReadStream(f, { highWaterMark: 1 << 20 }), {
-          size,
-          computeMd5: true,
-        });
-      }),
-    ),
-  );
+  const items = files.map((f) => ({ localPath: f, path: `${dir}/${f.slice(f.lastIndexOf('/') + 1)}`, size }));
+  const res = await a.putFiles(items, { computeMd5: true, concurrency: conc });
+  const bad = res.find((r) => !r.ok);
+  if (bad && !bad.ok) throw bad.error;
+  return res.map((r) => (r.ok ? r.value.adler32 : ''));
 }
 
-/** Download through the adapter into local files, computing adler32+md5 on the way. */
+/** Download through the adapter's getFiles into local files, verified against the upload's adler32. */
 async function adapterDownload(
   a: StorageAdapter,
   files: string[],
   dir: string,
   outDir: string,
   conc: number,
+  sums: string[],
 ) {
-  mkdirSync(outDir, { recursive: true });
-  const limit = pLimit(conc);
-  await Promise.all(
-    files.map((f) =>
-      limit(async () => {
-        const name = f.slice(f.lastIndexOf('/') + 1);
-        const sums = createChecksumStream({ md5: true });
-        await pipeline(await a.read(`${dir}/${name}`), sums, createWriteStream(join(outDir, name)));
-      }),
-    ),
-  );
+  const items = files.map((f, i) => {
+    const name = f.slice(f.lastIndexOf('/') + 1);
+    return { path: `${dir}/${name}`, localPath: join(outDir, name), adler32: sums[i] };
+  });
+  const res = await a.getFiles(items, { computeMd5: true, concurrency: conc });
+  const bad = res.find((r) => !r.ok);
+  if (bad && !bad.ok) throw bad.error;
 }
 
 /** curl config file with one transfer per file (one process, connections reused, like `-K`). */
@@ -325,12 +303,15 @@ async function benchBackend(b: Backend, src: ReturnType<typeof makeSources>, wor
       if (!files.length) continue;
       const conc = set === 'large' ? Math.min(2, CONCURRENCY) : CONCURRENCY;
       const rawUp = await timed(() => b.rawUpload(files, `${set}`, set === 'small'));
-      const up = await timed(() => adapterUpload(a, files, `${set}`, each, conc));
+      let sums: string[] = [];
+      const up = await timed(async () => {
+        sums = await adapterUpload(a, files, `${set}`, each, conc);
+      });
       const rawDown = await timed(() =>
         b.rawDownload(files, `${set}`, join(work, `raw-${b.name}-${set}`), set === 'small'),
       );
       const down = await timed(() =>
-        adapterDownload(a, files, `${set}`, join(work, `ad-${b.name}-${set}`), conc),
+        adapterDownload(a, files, `${set}`, join(work, `ad-${b.name}-${set}`), conc, sums),
       );
       rmSync(join(work, `raw-${b.name}-${set}`), { recursive: true, force: true });
       rmSync(join(work, `ad-${b.name}-${set}`), { recursive: true, force: true });
@@ -386,7 +367,7 @@ async function main() {
   try {
     if (env.OXBOW_BENCH_JSON !== '1')
       console.log(
-        `storage bench: ${LARGE_FILES} x ${(LARGE_MB / LARGE_FILES).toFixed(0)} MB, ${SMALL_FILES} x ${SMALL_BYTES} B, ` +
+        `storage bench: ${LARGE_FILES} x ${LARGE_FILES ? (LARGE_MB / LARGE_FILES).toFixed(0) : 0} MB, ${SMALL_FILES} x ${SMALL_BYTES} B, ` +
           `concurrency ${CONCURRENCY}, checksums (adler32+md5) on; ratio = raw time / adapter time`,
       );
     const src = makeSources(join(work, 'src'));

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { StorageError } from './errors.js';
 
 /** Operations an RSE protocol declares a priority for (Rucio's names). */
 export type Operation = 'read' | 'write' | 'delete' | 'third_party_copy_read' | 'third_party_copy_write';
@@ -136,6 +137,48 @@ export interface TpcOptions extends OpOptions {
   overwrite?: boolean;
 }
 
+/** One local file to upload to `path` (relative to the RSE prefix). */
+export interface PutItem {
+  localPath: string;
+  path: string;
+  size: number;
+  adler32?: string;
+  md5?: string;
+}
+
+/** One file to download from `path` to `localPath`; checked against size/adler32 when given. */
+export interface GetItem {
+  path: string;
+  localPath: string;
+  size?: number;
+  adler32?: string;
+}
+
+/** Outcome of one item of a batch: batches never throw for a single file's failure. */
+export type BatchResult<T> = { ok: true; value: T } | { ok: false; error: StorageError };
+
+/** Options of putFiles(). */
+export interface PutFilesOptions extends OpOptions {
+  overwrite?: boolean;
+  computeMd5?: boolean;
+  /** Files uploaded at once (default 4). */
+  concurrency?: number;
+}
+
+/** Options of getFiles(). */
+export interface GetFilesOptions extends OpOptions {
+  computeMd5?: boolean;
+  concurrency?: number;
+}
+
+/** What getFiles() reports for a downloaded file. */
+export interface GetResult {
+  localPath: string;
+  size: number;
+  adler32: string;
+  md5?: string;
+}
+
 /** Adapter families; implFor() maps Rucio impl names and schemes to one of these. */
 export type AdapterKind = 'posix' | 'webdav' | 's3' | 'root';
 
@@ -167,6 +210,10 @@ export interface StorageAdapter {
   checksum(path: string, algorithm?: ChecksumAlgorithm, opts?: OpOptions): Promise<ChecksumResult>;
   /** True when thirdPartyCopy() can pull from (or push to) this source PFN. */
   canThirdPartyCopy(sourcePfn: string): boolean;
+  /** Uploads many local files (root:// batches them into few xrdcp runs); per-file results, never throws per file. */
+  putFiles(items: PutItem[], opts?: PutFilesOptions): Promise<BatchResult<WriteResult>[]>;
+  /** Downloads many files to local paths (temp + verify + rename); per-file results. */
+  getFiles(items: GetItem[], opts?: GetFilesOptions): Promise<BatchResult<GetResult>[]>;
   /** Server-to-server copy of sourcePfn into path on this endpoint; verified like write(). */
   thirdPartyCopy(sourcePfn: string, path: string, opts?: TpcOptions): Promise<WriteResult>;
   /** Releases connections, sessions and child processes. */

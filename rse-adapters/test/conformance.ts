@@ -1,4 +1,7 @@
 // The one conformance suite every adapter runs against a real server (see test/*.test.ts).
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -55,6 +58,16 @@ export async function expectError(t: Test, p: Promise<unknown>, code: StorageErr
   }
   t.fail(`${what}: should have thrown ${code}`);
   return undefined;
+}
+
+/** Every path below a local directory (files and directories). */
+async function walkLocal(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    out.push(join(dir, e.name));
+    if (e.isDirectory()) out.push(...(await walkLocal(join(dir, e.name))));
+  }
+  return out;
 }
 
 /** Runs every conformance case against a target. */
@@ -325,6 +338,70 @@ export async function runConformance(t: Test, target: ConformanceTarget): Promis
       t.ok(back.every(Boolean), 'all contents right');
       // Deleted one by one: s3rver answers 500 to concurrent deletes in one directory (its own race).
       for (const f of files) await a.delete(f.path);
+    }),
+  );
+
+  t.test('batch upload and download of local files', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('batch');
+      const local = await mkdtemp(join(tmpdir(), 'oxbow-conf-batch-'));
+      try {
+        const files = Array.from({ length: 30 }, (_, i) => ({
+          name: `b${i}.bin`,
+          data: randomBuffer(50 + i * 101, 100 + i),
+        }));
+        for (const f of files) await writeFile(join(local, f.name), f.data);
+        const items = files.map((f, i) => ({
+          localPath: join(local, f.name),
+          // Several directories and two top-level names, as deterministic paths would give.
+          path: i < 2 ? `${dir}-top${i}.bin` : `${dir}/${i % 3}/${i % 2}/${f.name}`,
+          size: f.data.length,
+          adler32: adler32(f.data),
+        }));
+        items[5] = { ...items[5], adler32: '0badc0de' };
+        const put = await a.putFiles(items, { computeMd5: true });
+        t.equal(put.filter((r) => r.ok).length, 29, '29 uploaded');
+        const bad = put[5];
+        t.ok(!bad.ok && bad.error.code === 'CHECKSUM_MISMATCH', 'the lying item fails alone');
+        t.equal(await a.exists(items[5].path), false, 'and leaves nothing');
+        const first = put[0];
+        t.ok(
+          first.ok && first.value.md5 && first.value.adler32 === items[0].adler32,
+          'results carry checksums',
+        );
+        const out = join(local, 'out');
+        const gets = items.map((it, i) => ({
+          path: it.path,
+          localPath: join(out, i % 2 ? 'odd' : 'even', `${i}-${files[i].name}`),
+          size: files[i].data.length,
+          adler32: adler32(files[i].data),
+        }));
+        gets.push({
+          path: `${dir}/missing.bin`,
+          localPath: join(out, 'missing.bin'),
+          size: 1,
+          adler32: '00000001',
+        });
+        const got = await a.getFiles(gets);
+        t.equal(got.filter((r) => r.ok).length, 29, '29 downloaded');
+        const missing = got[got.length - 1];
+        t.ok(
+          !missing.ok && missing.error.code === 'NOT_FOUND',
+          `missing file reported (${!missing.ok && missing.error.code})`,
+        );
+        const notUp = got[5];
+        t.ok(!notUp.ok, 'the file that was never uploaded fails');
+        let same = 0;
+        for (let i = 0; i < files.length; i++) {
+          if (i === 5) continue;
+          if ((await readFile(gets[i].localPath)).equals(files[i].data)) same++;
+        }
+        t.equal(same, 29, 'downloaded bytes identical');
+        const leftovers = (await walkLocal(out)).filter((f) => /oxbow-(part|get)/.test(f.slice(out.length)));
+        t.same(leftovers, [], 'no temporary files left locally');
+      } finally {
+        await rm(local, { recursive: true, force: true });
+      }
     }),
   );
 

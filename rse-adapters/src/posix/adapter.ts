@@ -3,6 +3,7 @@ import { link, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, unlin
 import { basename, dirname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { getFilesGeneric, putFilesGeneric } from '../batch.js';
 import { checksumStream, createChecksumStream } from '../checksum.js';
 import { StorageError, throwIfAborted, toStorageError } from '../errors.js';
 import { buildPfn, collapseSlashes, normalizePrefix, toRelativePath } from '../pfn.js';
@@ -255,7 +256,7 @@ export function createPosixAdapter(protocol: RseProtocol, options: PosixOptions 
     return { algorithm, value, source: 'computed' };
   }
 
-  return {
+  const adapter: StorageAdapter = {
     kind: 'posix',
     protocol,
     pfn: (path) => buildPfn(protocol, toRelativePath(protocol, path)),
@@ -281,6 +282,9 @@ export function createPosixAdapter(protocol: RseProtocol, options: PosixOptions 
         retryable: false,
       });
     },
+    putFiles: (items, o) => putFilesGeneric(adapter, items, o),
+    getFiles: (items, o) => getFilesGeneric(adapter, items, o),
     close: async () => undefined,
   };
+  return adapter;
 }

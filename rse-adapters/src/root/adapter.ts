@@ -1,15 +1,32 @@
 import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { checksumStream, createChecksumStream, normalizeAdler32 } from '../checksum.js';
+import pLimit from 'p-limit';
+import { commitDownload, getFilesGeneric, putFilesGeneric } from '../batch.js';
+import {
+  checksumFile,
+  checksumStream,
+  createChecksumStream,
+  normalizeAdler32,
+  type StreamChecksums,
+} from '../checksum.js';
 import { StorageError, throwIfAborted, toStorageError } from '../errors.js';
 import { bareHostname, buildPfn, collapseSlashes, normalizePrefix, toRelativePath } from '../pfn.js';
 import type {
   AdapterOptions,
+  BatchResult,
   ChecksumAlgorithm,
   ChecksumResult,
+  GetFilesOptions,
+  GetItem,
+  GetResult,
   ListEntry,
   OpOptions,
+  PutFilesOptions,
+  PutItem,
   ReadOptions,
   RseProtocol,
   StatResult,
@@ -344,7 +361,195 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
     }
   }
 
-  return {
+  /** Files up to this size go through batched xrdcp runs; larger ones are streamed one by one. */
+  const BATCH_MAX = 16 * 1024 * 1024;
+
+  /**
+   * Small files are uploaded by a few `xrdcp -r --parallel 4` runs over a staging tree of symlinks
+   * (one process per top-level directory instead of one per file: ~17 files/s otherwise), each to a
+   * temporary name, then verified with the server's adler32 and renamed over the long-lived sessions.
+   * Checksums are computed from a local read first, so small files are read twice.
+   */
+  async function putFiles(items: PutItem[], opts: PutFilesOptions = {}): Promise<BatchResult<WriteResult>[]> {
+    const results: BatchResult<WriteResult>[] = new Array(items.length);
+    const bigIdx = items.map((it, i) => (it.size > BATCH_MAX ? i : -1)).filter((i) => i >= 0);
+    const big = bigIdx.length
+      ? putFilesGeneric(
+          adapter,
+          bigIdx.map((i) => items[i]),
+          opts,
+        )
+      : Promise.resolve([]);
+    const fail = (i: number, err: unknown, what = 'write') => {
+      results[i] = { ok: false, error: toStorageError(err, what, items[i].path) };
+    };
+    const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
+    const small: Array<{ i: number; rel: string; tmp: string; sums: StreamChecksums }> = [];
+    await Promise.all(
+      items.map((it, i) =>
+        it.size > BATCH_MAX
+          ? undefined
+          : limit(async () => {
+              try {
+                const rel = toRelativePath(protocol, it.path);
+                if (!rel)
+                  throw new StorageError('INVALID_ARGUMENT', 'write: empty path', { target: it.path });
+                serverPath(rel);
+                const sums = await checksumFile(it.localPath, {
+                  md5: opts.computeMd5 || it.md5 !== undefined,
+                  signal: opts.signal,
+                });
+                verifyStreamed(sums, it, rel);
+                if (opts.overwrite === false && (await exists(rel, opts)))
+                  throw new StorageError('ALREADY_EXISTS', `write ${rel}: exists and overwrite is false`, {
+                    target: rel,
+                  });
+                const slash = rel.lastIndexOf('/');
+                const tmp = `${rel.slice(0, slash + 1)}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+                small.push({ i, rel, tmp, sums });
+              } catch (err) {
+                fail(i, err);
+              }
+            }),
+      ),
+    );
+    if (small.length) {
+      const stage = await mkdtemp(join(tmpdir(), 'oxbow-xrd-stage-'));
+      try {
+        const tops = new Set<string>();
+        const flat: string[] = [];
+        for (const f of small) {
+          const link = join(stage, f.tmp.includes('/') ? f.tmp : join('.flat', f.tmp));
+          await mkdir(dirname(link), { recursive: true });
+          await symlink(resolvePath(items[f.i].localPath), link);
+          if (f.tmp.includes('/')) tops.add(f.tmp.slice(0, f.tmp.indexOf('/')));
+          else flat.push(link);
+        }
+        await xrdfs(`mkdir -p ${serverPrefix}`, 'write', '', opts.signal).catch(() => undefined);
+        const target = `${scheme}://${hostPort}/${serverPrefix}`;
+        // Failures of single files are found file by file below; the exit code is not enough.
+        for (const top of tops)
+          await runTool('xrdcp', ['-s', '-f', '-r', '--parallel', '4', join(stage, top), target], env, {
+            signal: opts.signal,
+          });
+        for (let k = 0; k < flat.length; k += 500)
+          await runTool('xrdcp', ['-s', '-f', '--parallel', '4', ...flat.slice(k, k + 500), target], env, {
+            signal: opts.signal,
+          });
+      } finally {
+        await rm(stage, { recursive: true, force: true });
+      }
+      await Promise.all(
+        small.map((f) =>
+          limit(async () => {
+            try {
+              const st = parseStat(await xrdfs(`stat ${serverPath(f.tmp)}`, 'write', f.rel, opts.signal));
+              const adler = await queryAdler(f.tmp, 'write', opts.signal);
+              verifyStored({ size: st.size, adler32: adler }, f.sums, f.rel);
+              await xrdfs(`mv ${serverPath(f.tmp)} ${serverPath(f.rel)}`, 'write', f.rel, opts.signal);
+              results[f.i] = {
+                ok: true,
+                value: {
+                  pfn: buildPfn(protocol, f.rel),
+                  size: f.sums.size,
+                  adler32: f.sums.adler32,
+                  md5: f.sums.md5,
+                  verifiedBy: adler ? 'server-checksum' : 'stream-checksum+size',
+                },
+              };
+            } catch (err) {
+              await rmQuietly(f.tmp);
+              fail(f.i, err);
+            }
+          }),
+        ),
+      );
+    }
+    (await big).forEach((r, k) => {
+      results[bigIdx[k]] = r;
+    });
+    return results;
+  }
+
+  /**
+   * Small files are downloaded by `xrdcp --parallel 4 -I list` into a temporary directory next to
+   * their targets (one run per local directory and distinct remote names), then checksummed locally
+   * and renamed into place. Files larger than BATCH_MAX are streamed through read().
+   */
+  async function getFiles(items: GetItem[], opts: GetFilesOptions = {}): Promise<BatchResult<GetResult>[]> {
+    const results: BatchResult<GetResult>[] = new Array(items.length);
+    const bigIdx = items.map((it, i) => ((it.size ?? 0) > BATCH_MAX ? i : -1)).filter((i) => i >= 0);
+    const big = bigIdx.length
+      ? getFilesGeneric(
+          adapter,
+          bigIdx.map((i) => items[i]),
+          opts,
+        )
+      : Promise.resolve([]);
+    // Batches: same local directory, distinct remote basenames (xrdcp names outputs by basename).
+    const batches: Array<Array<{ i: number; rel: string; base: string }>> = [];
+    const open = new Map<string, Array<{ i: number; rel: string; base: string }>>();
+    items.forEach((it, i) => {
+      if ((it.size ?? 0) > BATCH_MAX) return;
+      try {
+        const rel = toRelativePath(protocol, it.path);
+        serverPath(rel);
+        const base = rel.slice(rel.lastIndexOf('/') + 1);
+        const dir = dirname(resolvePath(it.localPath));
+        let b = open.get(dir);
+        if (!b || b.some((x) => x.base === base)) {
+          b = [];
+          batches.push(b);
+          open.set(dir, b);
+        }
+        b.push({ i, rel, base });
+      } catch (err) {
+        results[i] = { ok: false, error: toStorageError(err, 'read', it.path) };
+      }
+    });
+    const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
+    for (const b of batches) {
+      const localDir = dirname(resolvePath(items[b[0].i].localPath));
+      await mkdir(localDir, { recursive: true });
+      const tmpDir = await mkdtemp(join(localDir, '.oxbow-get-'));
+      try {
+        const list = join(tmpDir, '.list');
+        await writeFile(list, `${b.map((x) => urlOf(x.rel)).join('\n')}\n`);
+        await runTool('xrdcp', ['-s', '-f', '--parallel', '4', '-I', list, `${tmpDir}/`], env, {
+          signal: opts.signal,
+        });
+        await Promise.all(
+          b.map((x) =>
+            limit(async () => {
+              const it = items[x.i];
+              const tmp = join(tmpDir, x.base);
+              try {
+                const got = await checksumFile(tmp, { md5: opts.computeMd5, signal: opts.signal }).catch(
+                  async (err) => {
+                    // Not downloaded: ask the server why (not found, denied, …).
+                    await xrdfs(`stat ${serverPath(x.rel)}`, 'read', x.rel, opts.signal);
+                    throw err;
+                  },
+                );
+                await commitDownload(tmp, it, got);
+                results[x.i] = { ok: true, value: { ...got, localPath: it.localPath } };
+              } catch (err) {
+                results[x.i] = { ok: false, error: toStorageError(err, 'read', it.path) };
+              }
+            }),
+          ),
+        );
+      } finally {
+        await rm(tmpDir, { recursive: true, force: true });
+      }
+    }
+    (await big).forEach((r, k) => {
+      results[bigIdx[k]] = r;
+    });
+    return results;
+  }
+
+  const adapter: StorageAdapter = {
     kind: 'root',
     protocol,
     pfn: (path) => buildPfn(protocol, toRelativePath(protocol, path)),
@@ -361,8 +566,11 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
     checksum,
     canThirdPartyCopy,
     thirdPartyCopy,
+    putFiles,
+    getFiles,
     close: async () => {
       for (const s of sessions.splice(0)) s.close();
     },
   };
+  return adapter;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
+import { getFilesGeneric, putFilesGeneric } from '../batch.js';
 import { ADLER32_INIT, adler32Update, checksumStream, formatAdler32, normalizeAdler32 } from '../checksum.js';
 import { errorFromHttpStatus, StorageError, throwIfAborted, toStorageError } from '../errors.js';
 import { createHttpAgent, readErrorText } from '../http.js';
@@ -549,7 +550,7 @@ export function createS3Adapter(protocol: RseProtocol, options: S3Options = {}):
     }
   }
 
-  return {
+  const adapter: S3Adapter = {
     kind: 's3',
     protocol,
     pfn: (path) => buildPfn(protocol, toRelativePath(protocol, path)),
@@ -568,10 +569,13 @@ export function createS3Adapter(protocol: RseProtocol, options: S3Options = {}):
       const rel = toRelativePath(protocol, path);
       return presignUrl({ method, origin, path: objPath(keyOf(rel)), region, expiresSec }, creds);
     },
+    putFiles: (items, o) => putFilesGeneric(adapter, items, o),
+    getFiles: (items, o) => getFilesGeneric(adapter, items, o),
     close: async () => {
       await agent.close();
     },
   };
+  return adapter;
 }
 
 /** Reads a stream of at most `limit` bytes (+1 to detect an overlong source) into one buffer. */

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Dispatcher, request } from 'undici';
+import { getFilesGeneric, putFilesGeneric } from '../batch.js';
 import { checksumStream, createChecksumStream, normalizeAdler32 } from '../checksum.js';
 import { errorFromHttpStatus, StorageError, throwIfAborted, toStorageError } from '../errors.js';
 import { createHttpAgent, readErrorText } from '../http.js';
@@ -476,7 +477,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     }
   }
 
-  return {
+  const adapter: StorageAdapter = {
     kind: 'webdav',
     protocol,
     pfn: (path) => buildPfn(protocol, toRelativePath(protocol, path)),
@@ -494,8 +495,11 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     checksum,
     canThirdPartyCopy,
     thirdPartyCopy,
+    putFiles: (items, o) => putFilesGeneric(adapter, items, o),
+    getFiles: (items, o) => getFilesGeneric(adapter, items, o),
     close: async () => {
       await agent.close();
     },
   };
+  return adapter;
 }
