@@ -374,3 +374,42 @@ forEachDialect(t, 'DIDs: names with slashes, Rucio client paths', async (t, s) =
   t.equal(tooLong.statusCode, 400);
   t.match(JSON.parse(tooLong.body).ExceptionMessage, /at most 250/);
 });
+
+forEachDialect(t, 'DIDs: concurrent requests', async (t, s) => {
+  const a = api(s);
+  await setupScopes(s);
+  // The same DID added ten times at once: one wins, the others get 409, nobody a 500.
+  const adds = await Promise.all(
+    Array.from({ length: 10 }, () => a.post('/dids/tr/race', { type: 'DATASET' })),
+  );
+  t.same(adds.map((r) => r.statusCode).sort(), [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+  // Concurrent attaches of different files into one dataset: the size counters add up.
+  const files = Array.from({ length: 40 }, (_, i) => ({
+    scope: 'tr',
+    name: `c${i}`,
+    type: 'FILE',
+    bytes: 10,
+  }));
+  t.equal((await a.post('/dids', files)).statusCode, 201);
+  const attaches = await Promise.all(
+    Array.from({ length: 8 }, (_, k) =>
+      a.post('/dids/tr/race/dids', {
+        dids: files.slice(k * 5, k * 5 + 5).map((f) => ({ scope: 'tr', name: f.name })),
+      }),
+    ),
+  );
+  t.ok(
+    attaches.every((r) => r.statusCode === 201),
+    attaches.map((r) => r.statusCode).join(','),
+  );
+  t.match(JSON.parse((await a.get('/dids/tr/race')).body), { length: 40, bytes: 400 });
+  // The same files attached twice at once: one request wins, the other is refused whole.
+  t.equal((await a.post('/dids/tr/race2', { type: 'DATASET' })).statusCode, 201);
+  const same = await Promise.all(
+    [0, 1].map(() =>
+      a.post('/dids/tr/race2/dids', { dids: files.map((f) => ({ scope: 'tr', name: f.name })) }),
+    ),
+  );
+  t.same(same.map((r) => r.statusCode).sort(), [201, 409]);
+  t.match(JSON.parse((await a.get('/dids/tr/race2')).body), { length: 40, bytes: 400 });
+});

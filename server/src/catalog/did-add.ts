@@ -6,7 +6,7 @@
 import type { BulkAddDid } from '@oxbow/common';
 import type { Kysely } from 'kysely';
 import type { Database, DidMetaTable } from '../db/schema.js';
-import { invalidObject, invalidValue } from '../errors.js';
+import { dataIdentifierAlreadyExists, invalidObject, invalidValue } from '../errors.js';
 import { now } from '../http/dates.js';
 import { type AttachOptions, type AttachRequest, attachDids } from './did-attach.js';
 import { planMeta, upsertJsonMeta } from './did-meta.js';
@@ -65,14 +65,21 @@ export async function addDids(
   const content: AttachRequest[] = items
     .filter((i) => i.dids?.length)
     .map((i) => ({ scope: i.scope, name: i.name, dids: i.dids ?? [], rse: i.rse }));
-  await db.transaction().execute(async (trx) => {
-    await insertDidRows(
-      trx,
-      prepared.map((p) => p.row),
-      opts,
-    );
-    const json = prepared.flatMap((p) => p.json);
-    if (json.length) await upsertJsonMeta(trx, json, opts.maxParams);
-    if (content.length) await attachDids(trx, content, { ...opts, ignoreDuplicate: false });
-  });
+  try {
+    await db.transaction().execute(async (trx) => {
+      await insertDidRows(
+        trx,
+        prepared.map((p) => p.row),
+        opts,
+      );
+      const json = prepared.flatMap((p) => p.json);
+      if (json.length) await upsertJsonMeta(trx, json, opts.maxParams);
+      if (content.length) await attachDids(trx, content, { ...opts, ignoreDuplicate: false });
+    });
+  } catch (e) {
+    // A concurrent request added the same DID between our check and our insert (PostgreSQL).
+    if ((e as { code?: string }).code === '23505' || /UNIQUE constraint failed: dids/.test(String(e)))
+      throw dataIdentifierAlreadyExists('Data Identifier already exists!');
+    throw e;
+  }
 }

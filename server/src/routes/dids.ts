@@ -153,10 +153,11 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     maxParams,
     dialect,
   });
-  const scopeWrite = async (caller: Caller, scopes: Iterable<string>, what: string) => {
+  /** Write permission on each scope (for one DID, its name too: tokens may be limited to paths). */
+  const scopeWrite = async (caller: Caller, scopes: Iterable<string>, what: string, name?: string) => {
     for (const s of new Set(scopes)) {
       checkScopeName(s);
-      await requireScopeWrite(db, caller, s, what);
+      await requireScopeWrite(db, caller, s, what, name === undefined ? undefined : [name]);
     }
   };
 
@@ -422,7 +423,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         checkDid(d.scope, d.name);
         const key = decodeSegment(metaKey[2]!);
         const b = validated(SetMetaBody, req.body);
-        await scopeWrite(req.caller, [d.scope], 'set metadata');
+        await scopeWrite(req.caller, [d.scope], 'set metadata', d.name);
         await setMetadata(
           db,
           d.scope,
@@ -442,7 +443,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       switch (d.suffix) {
         case '': {
           const b = validated(AddDidBody, req.body);
-          await scopeWrite(req.caller, [d.scope], 'add data identifier');
+          await scopeWrite(req.caller, [d.scope], 'add data identifier', d.name);
           if (b.rse && b.dids?.length) {
             // Rucio's add_dataset(…, files, rse): replicas first, then the dataset with its content.
             const exists = await db
@@ -481,7 +482,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         }
         case 'dids': {
           const b = validated(AttachBody, req.body);
-          await scopeWrite(req.caller, [d.scope], 'attach data identifiers');
+          await scopeWrite(req.caller, [d.scope], 'attach data identifiers', d.name);
           await registerReplicas(req.caller, [{ scope: d.scope, name: d.name, dids: b.dids, rse: b.rse }]);
           await db
             .transaction()
@@ -496,7 +497,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         }
         case 'meta': {
           const b = validated(SetMetaBulkBody, req.body);
-          await scopeWrite(req.caller, [d.scope], 'set metadata');
+          await scopeWrite(req.caller, [d.scope], 'set metadata', d.name);
           await setMetadata(db, d.scope, d.name, b.meta, {
             recursive: boolParam(b.recursive),
             account: req.caller.account,
@@ -519,7 +520,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       if (hooked.handled) return hooked.value;
       if (d.suffix !== 'status' && d.suffix !== '') throw notHere('PUT', d.suffix);
       const b = validated(SetStatusBody, req.body);
-      await scopeWrite(req.caller, [d.scope], 'set status');
+      await scopeWrite(req.caller, [d.scope], 'set status', d.name);
       if (b.open === true) perm.reopenDid(req.caller);
       await setStatus(db, d.scope, d.name, b);
       return reply.code(200).send('');
@@ -541,14 +542,14 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       if (d.suffix === 'dids') {
         const b = validated(DetachBody, req.body);
         for (const c of b.dids) checkDid(c.scope, c.name);
-        await scopeWrite(req.caller, [d.scope], 'detach data identifiers');
+        await scopeWrite(req.caller, [d.scope], 'detach data identifiers', d.name);
         await db.transaction().execute((trx) => detachDids(trx, d.scope, d.name, b.dids, maxParams));
         return reply.code(200).send('');
       }
       if (d.suffix === 'meta') {
         const key = (req.query as Record<string, unknown>).key;
         if (typeof key !== 'string' || key === '') throw keyNotFound('No key provided to remove');
-        await scopeWrite(req.caller, [d.scope], 'delete metadata');
+        await scopeWrite(req.caller, [d.scope], 'delete metadata', d.name);
         await deleteMetadata(db, d.scope, d.name, key);
         return reply.code(200).send('');
       }
