@@ -1,11 +1,19 @@
 /**
- * The authentication seam. Every auth type (userpass now; x509, x509_proxy and oidc later) is one
- * `AuthMethod`: it turns credentials into a Rucio token. The transport caches and renews tokens and
- * never branches on the auth type.
+ * The authentication seam. Every auth type (userpass, x509, x509_proxy, oidc) is one `AuthMethod`:
+ * it turns credentials into a Rucio token (or, for oidc, finds the bearer token that is sent as is).
+ * The transport caches and renews tokens and never branches on the auth type.
  */
 import { createHash } from 'node:crypto';
+import { bearerAuth } from './auth-bearer.js';
+import { credentialDefaults } from './auth-files.js';
+import { x509Auth, x509ProxyAuth } from './auth-x509.js';
 import type { ClientSettings } from './config.js';
 import { ClientConfigError, errorFromResponse, RucioClientError } from './errors.js';
+
+export * from './auth-bearer.js';
+export * from './auth-files.js';
+export * from './auth-oidc.js';
+export * from './auth-x509.js';
 
 /** A response read completely (auth answers are tiny). */
 export interface RawResponse {
@@ -34,6 +42,8 @@ export interface AuthMethod {
   readonly identityKey: string;
   /** TLS material the connection must present (client certificate for x509); merged into the pool. */
   readonly tls?: { cert?: string | Buffer; key?: string | Buffer; passphrase?: string };
+  /** false: keep tokens in memory only (the credential is itself a token kept elsewhere, e.g. a bearer-token file). */
+  readonly persistTokens?: boolean;
   /** Obtains a fresh token; `account` unset = the identity's default account. */
   authenticate(get: AuthGet, account: string | undefined): Promise<TokenGrant>;
 }
@@ -63,6 +73,26 @@ export function grantFromHeaders(res: RawResponse, request: string): TokenGrant 
   };
 }
 
+/**
+ * Reads a login answer: 200 → the token; 206 (the identity maps to several accounts and none was
+ * chosen) → an error listing them; anything else → the server's reason.
+ */
+export function grantFromAuthResponse(res: RawResponse, request: string, who: string): TokenGrant {
+  if (res.status === 206) {
+    const accounts = String(res.headers['x-rucio-auth-accounts'] ?? '')
+      .split(',')
+      .filter(Boolean);
+    throw new RucioClientError(
+      'CannotAuthenticate',
+      206,
+      `${who} maps to several accounts (${accounts.join(', ')}): choose one with --account or OXBOW_ACCOUNT`,
+      request,
+    );
+  }
+  if (res.status !== 200) throw errorFromResponse(res.status, res.headers, res.body, request);
+  return grantFromHeaders(res, request);
+}
+
 /** Username/password authentication (`GET /auth/userpass` with X-Rucio-Username/-Password). */
 export function userpassAuth(username: string, password: string): AuthMethod {
   return {
@@ -76,33 +106,59 @@ export function userpassAuth(username: string, password: string): AuthMethod {
       };
       if (account) headers['X-Rucio-Account'] = account;
       const res = await get('/auth/userpass', headers);
-      const request = 'GET /auth/userpass';
-      if (res.status === 206) {
-        // The identity maps to several accounts and none was chosen: Rucio answers 206 with the list.
-        const accounts = String(res.headers['x-rucio-auth-accounts'] ?? '').split(',');
-        throw new RucioClientError(
-          'CannotAuthenticate',
-          206,
-          `identity '${username}' maps to several accounts (${accounts.join(', ')}): choose one with --account or OXBOW_ACCOUNT`,
-          request,
-        );
-      }
-      if (res.status !== 200) throw errorFromResponse(res.status, res.headers, res.body, request);
-      return grantFromHeaders(res, request);
+      return grantFromAuthResponse(res, 'GET /auth/userpass', `identity '${username}'`);
     },
   };
 }
 
-/** Builds the auth method the settings ask for; auth types not implemented yet are refused clearly. */
-export function authMethodFor(s: Pick<ClientSettings, 'authType' | 'username' | 'password'>): AuthMethod {
+/** Settings an auth method is built from (unset credential paths fall back to conventions.md's defaults). */
+export type AuthSettings = Pick<ClientSettings, 'authType'> &
+  Partial<
+    Pick<
+      ClientSettings,
+      | 'url'
+      | 'username'
+      | 'password'
+      | 'certFile'
+      | 'keyFile'
+      | 'proxyFile'
+      | 'certDir'
+      | 'caFile'
+      | 'bearerToken'
+      | 'bearerTokenFile'
+      | 'runtimeDir'
+      | 'oidcSessionDir'
+    >
+  >;
+
+/** Builds the auth method the settings ask for. */
+export function authMethodFor(s: AuthSettings): AuthMethod {
+  const defaults = credentialDefaults();
+  if ((s.authType === 'x509' || s.authType === 'x509_proxy') && s.url?.startsWith('http:'))
+    throw new ClientConfigError(
+      `${s.authType} authentication needs an https:// server URL (a certificate is presented over TLS), not ${s.url}`,
+    );
   switch (s.authType) {
     case 'userpass':
       if (!s.username || s.password === undefined)
         throw new ClientConfigError('userpass authentication needs a username and a password');
       return userpassAuth(s.username, s.password);
+    case 'x509':
+      return x509Auth(s.certFile ?? defaults.certFile, s.keyFile ?? defaults.keyFile);
+    case 'x509_proxy':
+      return x509ProxyAuth(s.proxyFile ?? defaults.proxyFile);
+    case 'oidc':
+      return bearerAuth({
+        bearerToken: s.bearerToken,
+        bearerTokenFile: s.bearerTokenFile,
+        runtimeDir: s.runtimeDir,
+        sessionDir: s.oidcSessionDir ?? defaults.oidcSessionDir,
+        caFile: s.caFile,
+        certDir: s.certDir,
+      });
     default:
       throw new ClientConfigError(
-        `auth type '${s.authType}' is not implemented in this client yet; use userpass (OXBOW_AUTH_TYPE=userpass)`,
+        `unknown auth type '${String(s.authType)}'; use userpass, x509, x509_proxy or oidc`,
       );
   }
 }

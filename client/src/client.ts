@@ -1,7 +1,6 @@
 /** The typed Oxbow client: one object per resource, sharing one transport (pool, token, retries). */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AuthMethod, authMethodFor } from './auth.js';
+import { type AuthMethod, authMethodFor, trustedCas } from './auth.js';
 import {
   type ClientFlags,
   type ClientSettings,
@@ -29,6 +28,8 @@ export interface ClientOptions extends Omit<TransportOptions, 'auth' | 'tokenCac
   /** Also keep tokens in files under this folder (mode 0600); memory only when unset. */
   tokenDir?: string;
   caFile?: string;
+  /** Grid CA directory (`HASH.N` files) whose CAs are trusted for https, with caFile and Node's roots. */
+  certDir?: string;
 }
 
 /** A client bound to one server and identity. */
@@ -60,7 +61,7 @@ export function createClient(opts: ClientOptions): OxbowClient {
     ...opts,
     auth,
     tokenCache: layeredTokenCache(opts.tokenDir ? fileTokenCache(opts.tokenDir) : undefined),
-    ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
+    ca: opts.url.startsWith('https:') ? trustedCas(opts) : undefined,
   });
   return {
     url: opts.url,
@@ -92,6 +93,7 @@ export function clientOptionsFromSettings(
     auth: authMethodFor(s),
     tokenDir: s.tokenCache ? join(configDir(env), 'tokens') : undefined,
     caFile: s.caFile,
+    certDir: s.certDir,
     timeoutMs: s.timeoutMs,
     retries: s.retries,
   };

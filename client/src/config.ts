@@ -5,9 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { credentialDefaults } from './auth-files.js';
 import { ClientConfigError } from './errors.js';
 
-/** Auth types Rucio knows; only `userpass` is implemented so far. */
+/** Auth types Rucio knows (all implemented: see auth.ts). */
 export const AUTH_TYPES = ['userpass', 'x509', 'x509_proxy', 'oidc'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
@@ -30,6 +31,19 @@ export interface ClientSettings {
   timeoutMs: number;
   /** Retries of idempotent calls on connection errors and 5xx. */
   retries: number;
+  /** x509: certificate and key (X509_USER_CERT, X509_USER_KEY; default ~/.globus/usercert.pem, userkey.pem). */
+  certFile?: string;
+  keyFile?: string;
+  /** x509_proxy: proxy file (X509_USER_PROXY; default /tmp/x509up_u$UID). */
+  proxyFile?: string;
+  /** Grid CA directory trusted for https (X509_CERT_DIR; default /etc/grid-security/certificates when present). */
+  certDir?: string;
+  /** oidc: WLCG bearer-token discovery (BEARER_TOKEN, BEARER_TOKEN_FILE, XDG_RUNTIME_DIR). */
+  bearerToken?: string;
+  bearerTokenFile?: string;
+  runtimeDir?: string;
+  /** Where `oxbow login` keeps refresh sessions (default ~/.config/oxbow/oidc). */
+  oidcSessionDir?: string;
 }
 
 /** Values given on the command line (or by a program); undefined = not given. */
@@ -57,6 +71,14 @@ const ENV: Record<string, keyof ClientSettings> = {
   OXBOW_CA_FILE: 'caFile',
   OXBOW_TIMEOUT_MS: 'timeoutMs',
   OXBOW_RETRIES: 'retries',
+  // Grid and WLCG names (conventions.md), shared with the other grid tools.
+  X509_USER_CERT: 'certFile',
+  X509_USER_KEY: 'keyFile',
+  X509_USER_PROXY: 'proxyFile',
+  X509_CERT_DIR: 'certDir',
+  BEARER_TOKEN: 'bearerToken',
+  BEARER_TOKEN_FILE: 'bearerTokenFile',
+  XDG_RUNTIME_DIR: 'runtimeDir',
 };
 
 // Config files may use Rucio's snake_case names as well as camelCase.
@@ -78,6 +100,17 @@ const FILE_KEYS: Record<string, keyof ClientSettings> = {
   timeout_ms: 'timeoutMs',
   retries: 'retries',
   request_retries: 'retries',
+  // Rucio's [client] names for the same files.
+  certFile: 'certFile',
+  client_cert: 'certFile',
+  keyFile: 'keyFile',
+  client_key: 'keyFile',
+  proxyFile: 'proxyFile',
+  client_x509_proxy: 'proxyFile',
+  certDir: 'certDir',
+  ca_dir: 'certDir',
+  bearerTokenFile: 'bearerTokenFile',
+  bearer_token_file: 'bearerTokenFile',
 };
 
 /** The folder holding the config file and cached tokens (`~/.config/oxbow`). */
@@ -210,6 +243,7 @@ export function resolveClientSettings(
     tokenCache: true,
     timeoutMs: 120_000,
     retries: 4,
+    ...credentialDefaults(env),
   };
   for (const [k, v] of Object.entries(defaults)) {
     if (out[k] === undefined) {

@@ -9,7 +9,7 @@ import { Pool } from 'undici';
 import { type AuthMethod, type RawResponse, type TokenGrant, tokenKey } from './auth.js';
 import { errorFromResponse, RucioClientError } from './errors.js';
 import { parseJsonLines } from './json-lines.js';
-import { layeredTokenCache, type TokenCache } from './token-cache.js';
+import { layeredTokenCache, memoryTokenCache, type TokenCache } from './token-cache.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type QueryValue = string | number | boolean | undefined | null;
@@ -56,8 +56,8 @@ export interface TransportOptions {
   renewBeforeMs?: number;
   /** Concurrent connections to the server (default 16). */
   connections?: number;
-  /** CA bundle for https. */
-  ca?: string | Buffer;
+  /** CA certificates for https. */
+  ca?: string | Buffer | Array<string | Buffer>;
   onEvent?: (e: TransportEvent) => void;
 }
 
@@ -126,7 +126,8 @@ export class Transport {
     this.baseUrl = new URL(o.url);
     this.basePath = this.baseUrl.pathname.replace(/\/+$/, '');
     this.account = o.account;
-    this.cache = o.tokenCache ?? layeredTokenCache();
+    // A bearer token already lives in its own file: keep it in memory only (see AuthMethod.persistTokens).
+    this.cache = o.auth?.persistTokens === false ? memoryTokenCache() : (o.tokenCache ?? layeredTokenCache());
     this.opts = {
       retries: o.retries ?? 4,
       retryBaseMs: o.retryBaseMs ?? 250,
@@ -214,6 +215,8 @@ export class Transport {
       if (useAuth) {
         usedToken = (await this.token()).token;
         headers['X-Rucio-Auth-Token'] = usedToken;
+        // A JWT names an identity, not an account: the server picks the account from this header (as Rucio's client sends it).
+        if (this.o.account) headers['X-Rucio-Account'] = this.o.account;
       }
       let res: Dispatcher.ResponseData;
       try {

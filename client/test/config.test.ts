@@ -38,6 +38,11 @@ t.test('precedence', async (t) => {
     tokenCache: 'default',
     timeoutMs: 'default',
     retries: 'default',
+    certFile: 'default',
+    keyFile: 'default',
+    proxyFile: 'default',
+    certDir: 'default',
+    oidcSessionDir: 'default',
   });
   const complete = requireComplete(r);
   t.equal(complete.url, 'http://env:2');
@@ -86,5 +91,5 @@ t.test('errors name what to fix', async (t) => {
   );
   t.throws(() => requireComplete(resolveClientSettings({ url: 'ftp://x' }, { HOME: empty })), /not an http/);
   const { authMethodFor } = await import('../src/index.js');
-  t.throws(() => authMethodFor({ authType: 'x509' }), /not implemented in this client yet/);
+  t.throws(() => authMethodFor({ authType: 'x509', url: 'http://x:1' }), /needs an https:\/\/ server URL/);
 });
