@@ -25,6 +25,8 @@ export interface ServerSettings {
   /** VOMS FQANs/groups or `wlcg.groups` entries whose holders act as admins. */
   adminGroups: string[];
   daemons: string;
+  /** HTTP worker processes sharing the port (node:cluster); 1 = serve in this process. */
+  workers: number;
   /** Create the two embedded POSIX RSEs on first start. */
   embeddedRses: boolean;
   logLevel: string;
@@ -49,6 +51,7 @@ const ENV: Record<string, keyof ServerSettings> = {
   OXBOW_TRUSTED_FRONTENDS: 'trustedFrontends',
   OXBOW_ADMIN_GROUPS: 'adminGroups',
   OXBOW_DAEMONS: 'daemons',
+  OXBOW_WORKERS: 'workers',
   OXBOW_LOG_LEVEL: 'logLevel',
 };
 
@@ -61,7 +64,7 @@ export function resolveSettings(
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    if (key === 'port') fromEnv.port = Number(v);
+    if (key === 'port' || key === 'workers') fromEnv[key] = Number(v);
     else if (key === 'oidcClockSkew') fromEnv.oidcClockSkew = Number(v);
     else if (key === 'oidcIssuers' || key === 'trustedFrontends' || key === 'adminGroups')
       fromEnv[key] = v
@@ -84,6 +87,9 @@ export function resolveSettings(
   const port = pick('port') ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`invalid port '${port}': use 0-65535`);
+  const workers = pick('workers') ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new Error(`invalid number of workers '${workers}': use 1-64`);
   return {
     dataDir: resolve(pick('dataDir') ?? join(homedir(), '.local', 'share', 'oxbow')),
     databaseUrl: pick('databaseUrl'),
@@ -101,6 +107,7 @@ export function resolveSettings(
     trustedFrontends: pick('trustedFrontends') ?? [],
     adminGroups: pick('adminGroups') ?? [],
     daemons: pick('daemons') ?? 'all',
+    workers,
     embeddedRses: pick('embeddedRses') ?? true,
     logLevel: pick('logLevel') ?? 'info',
   };

@@ -3,3 +3,4 @@ export { buildApp } from './app.js';
 export { type PartialSettings, resolveSettings, type ServerSettings } from './config.js';
 export { type CatalogDb, openCatalog } from './db/connect.js';
 export { openCatalogFor, type RunningServer, startServer } from './server.js';
+export { runServer, type ServiceHandle } from './cluster.js';

@@ -26,13 +26,42 @@ export const serverCommand: CliPlugin = {
       .option('--ca-dir <dir>', 'CA directory for client certificates (env OXBOW_CA_DIR)')
       .option('--oidc-issuer <url>', 'trusted OIDC issuer (repeatable; env OXBOW_OIDC_ISSUERS)', collect)
       .option('--oidc-audience <aud>', 'expected OIDC audience (env OXBOW_OIDC_AUDIENCE)')
+      .option(
+        '--oidc-clock-skew <seconds>',
+        'clock skew tolerated on token exp/nbf/iat (env OXBOW_OIDC_CLOCK_SKEW; default 60)',
+        intArg('--oidc-clock-skew'),
+      )
+      .option(
+        '--voms-dir <dir>',
+        'VOMS .lsc directory (env OXBOW_VOMS_DIR; default /etc/grid-security/vomsdir)',
+      )
+      .option(
+        '--x509-dn-header <name>',
+        'client DN header set by a trusted TLS front end (env OXBOW_X509_DN_HEADER)',
+      )
+      .option(
+        '--trusted-frontend <addr>',
+        'address of that front end (repeatable; env OXBOW_TRUSTED_FRONTENDS)',
+        collect,
+      )
+      .option(
+        '--admin-group <group>',
+        'VOMS FQAN or wlcg.groups entry whose holders are admins (repeatable; env OXBOW_ADMIN_GROUPS)',
+        collect,
+      )
+      .option(
+        '--workers <n>',
+        'HTTP worker processes sharing the port (env OXBOW_WORKERS; default 1)',
+        intArg('--workers'),
+      )
       .option('--daemons <list>', 'all, none or a list such as judge,transfer (env OXBOW_DAEMONS)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug (env OXBOW_LOG_LEVEL)')
       .option('--json', 'print the URL (and a generated root password) as one JSON line');
     cmd.action(async () => {
       const o = cmd.opts();
       // Loaded here so that client commands do not pay for the server's dependencies.
-      const { resolveSettings, startServer } = await import('@oxbow/server');
+      const { resolveSettings, runServer } = await import('@oxbow/server');
+      const { default: cluster } = await import('node:cluster');
       const flags: PartialSettings = {
         dataDir: o.dataDir,
         databaseUrl: o.databaseUrl,
@@ -45,7 +74,13 @@ export const serverCommand: CliPlugin = {
         caDir: o.caDir,
         oidcIssuers: o.oidcIssuer,
         oidcAudience: o.oidcAudience,
+        oidcClockSkew: o.oidcClockSkew,
+        vomsDir: o.vomsDir,
+        x509DnHeader: o.x509DnHeader,
+        trustedFrontends: o.trustedFrontend,
+        adminGroups: o.adminGroup,
         daemons: o.daemons,
+        workers: o.workers,
         logLevel: o.logLevel,
       };
       for (const k of Object.keys(flags) as (keyof PartialSettings)[])
@@ -57,11 +92,13 @@ export const serverCommand: CliPlugin = {
         throw new UsageError((e as Error).message);
       }
       // Logs go to stderr so that stdout carries only what this command prints.
-      const server = await startServer(settings, {
+      const server = await runServer(settings, {
         logger: { level: settings.logLevel, stream: ctx.stderr },
       });
       const pw = server.generatedRootPassword;
-      if (o.json) {
+      if (cluster.isWorker) {
+        // The primary reports for the whole service.
+      } else if (o.json) {
         ctx.stdout.write(
           `${JSON.stringify({ url: server.url, dataDir: settings.dataDir, rootPassword: pw ?? null })}\n`,
         );

@@ -50,7 +50,7 @@ export async function openCatalog(opts: OpenOptions): Promise<CatalogDb> {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('cache_size = -65536');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) });
     catalog = { db, dialect: 'sqlite', maxParams: 32000, close: () => db.destroy() };
   }
   await migrate(catalog.db);
@@ -65,4 +65,31 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
+}
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * kysely prepares every statement anew; preparing costs more than running a primary-key lookup,
+ * so prepared statements are kept per SQL text (LRU). A statement still iterating is never reused.
+ */
+function cachingDatabase(sqlite: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      const hit = cache.get(sqlText);
+      if (hit && !hit.busy) {
+        cache.delete(sqlText);
+        cache.set(sqlText, hit);
+        return hit;
+      }
+      const stmt = sqlite.prepare(sqlText);
+      if (!hit) {
+        cache.set(sqlText, stmt);
+        if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+      }
+      return stmt;
+    },
+  };
 }
