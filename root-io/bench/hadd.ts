@@ -11,6 +11,10 @@ import { runHadd } from '../src/hadd-cli.js';
 const SOURCE = process.env.OXBOW_BENCH_HADD_SOURCE ?? '/work/shared/data/root/uproot-issue79.root';
 const TARGET_MB = Number(process.env.OXBOW_BENCH_HADD_MB ?? 1024);
 const MB = 1e6;
+/** Merges timed: mode and -j value (OXBOW_BENCH_HADD_JOBS, default "1,2"). */
+const RUNS: [string, number][] = ['fast', 'recompress'].flatMap((mode) =>
+  (process.env.OXBOW_BENCH_HADD_JOBS ?? '1,2').split(',').map((j): [string, number] => [mode, Number(j)]),
+);
 
 interface ChildResult {
   seconds: number;
@@ -19,13 +23,16 @@ interface ChildResult {
 }
 
 async function child(): Promise<void> {
-  const [, , , mode, out, listFile] = process.argv;
+  const [, , , mode, out, listFile, jobs] = process.argv;
   const inputs = (await readFile(listFile!, 'utf8')).split('\n').filter(Boolean);
   const flag = mode === 'fast' ? '-fk' : '-f101';
   const t0 = process.hrtime.bigint();
   const sink = { write: () => true };
   const err = { write: (s: string) => process.stderr.write(s) };
-  const code = await runHadd(['-v', '0', flag, out!, ...inputs], { stdout: sink, stderr: err });
+  const code = await runHadd(['-v', '0', '-j', jobs ?? '1', flag, out!, ...inputs], {
+    stdout: sink,
+    stderr: err,
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (code !== 0) process.exit(code);
   const bytes = (await stat(out!)).size;
@@ -33,12 +40,12 @@ async function child(): Promise<void> {
   process.stdout.write(JSON.stringify(r));
 }
 
-function runChild(mode: string, out: string, listFile: string): Promise<ChildResult> {
+function runChild(mode: string, out: string, listFile: string, jobs: number): Promise<ChildResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [self, '--child', mode, out, listFile],
+      [self, '--child', mode, out, listFile, String(jobs)],
       { maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`${mode} merge failed: ${stderr || err.message}`));
@@ -80,13 +87,14 @@ async function main(): Promise<void> {
     console.log(
       `cat:          ${(catBytes / MB).toFixed(0)} MB in ${catSeconds.toFixed(2)} s = ${catRate.toFixed(0)} MB/s`,
     );
-    for (const mode of ['fast', 'recompress']) {
+    for (const [mode, jobs] of RUNS) {
       const out = join(dir, `${mode}.root`);
-      const r = await runChild(mode, out, listFile);
+      const r = await runChild(mode, out, listFile, jobs);
       await rm(out);
       const rate = r.bytes / MB / r.seconds;
+      const label = `${mode === 'fast' ? 'fast (-fk)' : 'recompress (-f101)'} -j ${jobs}:`.padEnd(26);
       console.log(
-        `${mode === 'fast' ? 'fast (-fk):  ' : 'recompress (-f101):'} ${(r.bytes / MB).toFixed(0)} MB in ${r.seconds.toFixed(2)} s = ${rate.toFixed(0)} MB/s, peak RSS ${r.maxRssMB.toFixed(0)} MB, ${(rate / catRate).toFixed(2)}x cat`,
+        `${label}${(r.bytes / MB).toFixed(0)} MB in ${r.seconds.toFixed(2)} s = ${rate.toFixed(0)} MB/s, peak RSS ${r.maxRssMB.toFixed(0)} MB, ${(rate / catRate).toFixed(2)}x cat`,
       );
     }
   } finally {

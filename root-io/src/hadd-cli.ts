@@ -16,7 +16,7 @@ const USAGE = `usage: hadd [-f[0-9]*|-fk|-ff] [-k] [-T] [-n N] [-j N] [-v N] tar
   -k      skip corrupt or unreadable inputs (they are named on stderr)
   -T      do not merge trees
   -n N    open at most N inputs at once (0 = no limit)
-  -j N    accepted for compatibility; merging is sequential (it is disk bound)
+  -j N    compress on N worker threads (embedded baskets, recompression); reads stay sequential
   -v N    verbosity (0 quiet, 1 summary, 2 progress)
   @file   read input names from a file, one per line
 `;
@@ -52,7 +52,7 @@ export async function parseHaddArgs(argv: string[]): Promise<Parsed> {
       opts.force = true;
       opts.compression = a.length > 2 ? Number(a.slice(2)) : 101;
     } else if (a === '-n') opts.maxOpenFiles = intArg(a, next());
-    else if (a === '-j') intArg(a, next());
+    else if (a === '-j') opts.jobs = intArg(a, next());
     else if (a === '-v') verbose = intArg(a, next());
     else if (/^-v\d+$/.test(a)) verbose = Number(a.slice(2));
     else if (a === '-h' || a === '--help') throw new UsageError('');

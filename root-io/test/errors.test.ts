@@ -5,12 +5,17 @@ import t, { type Test } from 'tap';
 import {
   BranchMismatchError,
   createRootFile,
+  createTH1,
+  createTH2,
+  fillTH1,
+  fillTH2,
   HistogramAxesError,
   InputError,
   merge,
   RootFile,
   RootFileWriter,
   runHadd,
+  writeHistograms,
 } from '../src/index.js';
 import type { RObj } from '../src/io/types.js';
 import { corpus, jsrootDump } from './support/jsroot.js';
@@ -68,6 +73,57 @@ t.test('a branch whose leaf type differs is refused, naming it; nothing written'
   t.equal((err as BranchMismatchError).branch, 'x', 'the differing branch is named');
   t.match((err as Error).message, /branch x has layout TBranch\[TLeafF.*but TBranch\[TLeafD/);
   t.same((await readdir(d)).sort(), ['a.root', 'b.root'], 'no output and no temporary file');
+});
+
+t.test('histograms with different but aligned ranges merge onto the union axis, as ROOT does', async (t) => {
+  const d = await tmp(t);
+  const a = createTH1('h', 'h', { bins: 10, min: 0, max: 10 });
+  const b = createTH1('h', 'h', { bins: 15, min: 5, max: 20 });
+  for (const x of [-1, 0.5, 5.5, 9.5]) fillTH1(a, x);
+  for (const x of [5.5, 12.5, 19.5, 25]) fillTH1(b, x, 2);
+  const g = createTH2('g', 'g', { bins: 2, min: 0, max: 2 }, { bins: 2, min: 0, max: 2 });
+  const g2 = createTH2('g', 'g', { bins: 2, min: 1, max: 3 }, { bins: 2, min: 0, max: 2 });
+  fillTH2(g, 0.5, 1.5);
+  fillTH2(g2, 2.5, 0.5, 3);
+  await writeHistograms(join(d, 'a.root'), { h: a, g });
+  await writeHistograms(join(d, 'b.root'), { h: b, g: g2 });
+  const out = join(d, 'sum.root');
+  await merge(out, [join(d, 'a.root'), join(d, 'b.root')]);
+  const got = await jsrootDump({ files: [out], objects: ['h', 'g'] });
+  const h = got.objects.h!;
+  t.equal(h.fNbins, 20);
+  t.equal(h.fXmin, 0);
+  t.equal(h.fXmax, 20);
+  const want = new Array<number>(22).fill(0);
+  want[0] = 1; // underflow of a (its range starts at the union's lower edge)
+  want[1] = 1; // 0.5
+  want[6] = 1 + 2; // 5.5 from both
+  want[10] = 1; // 9.5
+  want[13] = 2; // 12.5
+  want[20] = 2; // 19.5
+  want[21] = 2; // overflow of b (its range ends at the union's upper edge)
+  t.same(h.fArray, want, 'cells moved onto the union axis');
+  t.equal(h.fEntries, 8);
+  t.same(
+    h.fSumw2,
+    want.map((c, i) => (i === 0 || i === 1 || i === 10 ? c : i === 6 ? 1 + 4 : c * 2)),
+  );
+  const gg = got.objects.g!;
+  t.equal(gg.fNbins, 3, '2D: x axis extended, y unchanged');
+  t.equal(
+    (gg.fArray as number[]).reduce((x, y) => x + y, 0),
+    4,
+  );
+  t.equal((gg.fArray as number[])[2 * 5 + 1], 1, '(0.5, 1.5) in bin (1, 2)');
+  t.equal((gg.fArray as number[])[1 * 5 + 3], 3, '(2.5, 0.5) in bin (3, 1)');
+
+  // Overflow content of an input whose range ends inside the union has no bin to go to.
+  const c = createTH1('h', 'h', { bins: 10, min: 0, max: 10 });
+  fillTH1(c, 15);
+  await writeHistograms(join(d, 'c.root'), { h: c });
+  const err = await merge(join(d, 'bad.root'), [join(d, 'c.root'), join(d, 'b.root')]).catch((e) => e);
+  t.type(err, HistogramAxesError);
+  t.match((err as Error).message, /under\/overflow/);
 });
 
 t.test('incompatible histogram axes are an error naming the object', async (t) => {

@@ -13,6 +13,9 @@ async function tmp(t: Test): Promise<string> {
   return d;
 }
 
+/** JSROOT's reading of the same inputs is computed once per test file. */
+const wantMemo = new Map<string, Promise<JsrootDump>>();
+
 /** Asserts that JSROOT reads from `out` exactly the concatenation of the inputs' entries. */
 async function sameAsConcatenation(
   t: Test,
@@ -20,7 +23,10 @@ async function sameAsConcatenation(
   inputs: string[],
   tree: string,
 ): Promise<JsrootDump> {
-  const want = await jsrootDump({ files: inputs, tree });
+  const memoKey = JSON.stringify([inputs, tree]);
+  let wantP = wantMemo.get(memoKey);
+  if (!wantP) wantMemo.set(memoKey, (wantP = jsrootDump({ files: inputs, tree })));
+  const want = await wantP;
   const got = await jsrootDump({ files: [out], tree });
   t.equal(got.entries, want.entries, `${tree}: entries`);
   t.same(Object.keys(got.branches), Object.keys(want.branches), `${tree}: branch names`);

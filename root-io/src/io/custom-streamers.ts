@@ -266,7 +266,8 @@ const TStreamerSTLstring = versioned(
 const TBasket: CustomStreamer = {
   read(b, _reg, obj, end) {
     if (end === undefined) throw new Error('TBasket without byte count');
-    obj._rawBasket = b.bytesN(end - b.pos).slice();
+    // A view, not a copy: embedded baskets can be megabytes, and the payload they live in stays alive.
+    obj._rawBasket = b.bytesN(end - b.pos);
   },
   write(w, _reg, obj) {
     w.bytes(obj._rawBasket as Uint8Array);

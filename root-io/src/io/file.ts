@@ -50,6 +50,16 @@ export function isDirectoryKey(k: Key): boolean {
   return DIR_CLASSES.has(k.className);
 }
 
+/** The parsed state of a RootFile (see RootFile.index). */
+export interface RootFileIndex {
+  path: string;
+  size: number;
+  header: FileHeader;
+  top: Directory;
+  infos: StreamerRegistry | undefined;
+  infoList: RObj | undefined;
+}
+
 /** An open ROOT file: header, directory tree and streamer infos; reads records on demand. */
 export class RootFile {
   private infos: StreamerRegistry | undefined;
@@ -84,6 +94,31 @@ export class RootFile {
 
   async close(): Promise<void> {
     await this.source.close();
+  }
+
+  /** What parsing the file established (header, directories, streamer infos once read), for reopen. */
+  index(): RootFileIndex {
+    return {
+      path: this.path,
+      size: this.size,
+      header: this.header,
+      top: this.top,
+      infos: this.infos,
+      infoList: this.infoList,
+    };
+  }
+
+  /** Opens a file again without parsing it again (e.g. after closing it to respect an open-files limit). */
+  static async reopen(index: RootFileIndex, input: InputSource): Promise<RootFile> {
+    const src = await openSource(input);
+    if (src.size !== index.size) {
+      await src.close();
+      throw new CorruptFileError(`${index.path} changed size while being merged`);
+    }
+    const f = new RootFile(index.path, src, index.size, index.header, index.top);
+    f.infos = index.infos;
+    f.infoList = index.infoList;
+    return f;
   }
 
   /** Raw bytes of the file. */

@@ -1,4 +1,4 @@
-import { RootFile } from '../io/file.js';
+import { RootFile, type RootFileIndex } from '../io/file.js';
 import { type InputSource, sourceName } from '../io/source.js';
 
 /**
@@ -7,6 +7,8 @@ import { type InputSource, sourceName } from '../io/source.js';
  */
 export class InputPool {
   private readonly open = new Map<number, RootFile>();
+  /** Parsed state of inputs closed to respect the limit, so reopening them costs one open(). */
+  private readonly parsed = new Map<number, RootFileIndex>();
   /** Input names (paths or source names) for messages. */
   readonly paths: string[];
 
@@ -31,19 +33,27 @@ export class InputPool {
       if (victim === undefined) break;
       const f = this.open.get(victim)!;
       this.open.delete(victim);
+      this.parsed.set(victim, f.index());
       await f.close();
     }
-    const f = await RootFile.open(this.inputs[i]!);
+    const known = this.parsed.get(i);
+    const f = known ? await RootFile.reopen(known, this.inputs[i]!) : await RootFile.open(this.inputs[i]!);
     this.open.set(i, f);
     return f;
   }
 
-  /** Closes one input (after its last use). */
+  /** Closes one input (after an error, or its last use); a path input can still be reopened. */
   async release(i: number): Promise<void> {
     const f = this.open.get(i);
     if (!f) return;
     this.open.delete(i);
+    if (typeof this.inputs[i] === 'string') this.parsed.set(i, f.index());
     await f.close();
+  }
+
+  /** Most inputs open at once (0 = no limit). */
+  get limit(): number {
+    return this.maxOpen;
   }
 
   async closeAll(): Promise<void> {

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { CompressPool } from '../compression/pool.js';
 import { CorruptFileError, InputError, MergeError, RootIoError } from '../errors.js';
 import { addHistogram, isHistogramClass } from '../hist/add.js';
 import { type Directory, isDirectoryKey, type RootFile } from '../io/file.js';
@@ -11,7 +12,14 @@ import { RootFileWriter } from '../write/file-writer.js';
 import { type OutputTarget, prepareOutput } from '../write/output.js';
 import { InputPool } from './inputs.js';
 import type { MergeOptions, MergeProgress, MergeResult } from './options.js';
-import { appendInputTree, finishTreeMerge, matchBranches, startTreeMerge } from './tree-merge.js';
+import {
+  appendInputTree,
+  finishTreeMerge,
+  type MergeEngine,
+  matchBranches,
+  prepareInputTree,
+  startTreeMerge,
+} from './tree-merge.js';
 
 interface Ctx {
   out: RootFileWriter;
@@ -22,6 +30,9 @@ interface Ctx {
   opts: MergeOptions;
   result: MergeResult;
   progress: (p: Omit<MergeProgress, 'inputs' | 'bytesWritten'>) => void;
+  engine: MergeEngine;
+  /** How many input trees are prepared ahead of the one being written. */
+  lookAhead: number;
 }
 
 /** One object name in one directory, across inputs: highest-cycle key (and all keys) per input. */
@@ -60,6 +71,7 @@ export async function merge(
   const usable: number[] = [];
   const regs: StreamerRegistry[] = [];
   const lists: RObj[] = [];
+  const tops: Directory[] = [];
   let writer: RootFileWriter | undefined;
   const progress = (p: Omit<MergeProgress, 'inputs' | 'bytesWritten'>) =>
     opts.onProgress?.({ ...p, inputs: inputs.length, bytesWritten: writer?.sink.pos ?? 0 });
@@ -69,6 +81,7 @@ export async function merge(
         const f = await pool.get(i);
         regs[i] = await f.streamers();
         lists[i] = await f.streamerList();
+        tops[i] = f.top;
         usable.push(i);
         progress({ phase: 'open', input: i });
       } catch (err) {
@@ -110,10 +123,13 @@ export async function merge(
       bigFileThreshold: opts.bigFileThreshold,
       leadingGap: opts.leadingGap,
     });
-    const ctx: Ctx = { out: writer, pool, usable, setting, reg, opts, result, progress };
+    const jobs = Math.max(1, opts.jobs ?? 1);
+    const engine: MergeEngine = { setting, pool: new CompressPool(jobs), parallel: jobs };
+    const lookAhead = 2;
+    const ctx: Ctx = { out: writer, pool, usable, setting, reg, opts, result, progress, engine, lookAhead };
     try {
       const dirs = new Map<number, Directory>();
-      for (const i of usable) dirs.set(i, (await pool.get(i)).top);
+      for (const i of usable) dirs.set(i, tops[i]!);
       await mergeDirectory(ctx, '', dirs);
       progress({ phase: 'finish' });
       await writer.close(siList, reg);
@@ -122,6 +138,8 @@ export async function merge(
       await writer.abort().catch(() => {});
       await out.discard();
       throw err;
+    } finally {
+      await engine.pool.close();
     }
     await out.commit();
     return result;
@@ -189,19 +207,36 @@ async function mergeDirectory(ctx: Ctx, path: string, dirs: Map<number, Director
 async function mergeTrees(ctx: Ctx, dirPath: string, objPath: string, occ: Occurrence[]): Promise<void> {
   const dirSeek = await ctx.out.mkdir(dirPath);
   const f0 = await ctx.pool.get(occ[0]!.input);
-  const m = startTreeMerge(await f0.readObject(occ[0]!.key), dirPath, dirSeek, f0.path);
-  for (const o of occ) {
-    const f = await ctx.pool.get(o.input);
-    const t = await readOrExplain(f, o.key, objPath);
-    const map = matchBranches(m, t, f.path);
+  const m = startTreeMerge(await readOrExplain(f0, occ[0]!.key, objPath), dirPath, dirSeek, f0.path);
+  // Bounded look-ahead: the next inputs are opened, parsed, their first baskets read and their embedded
+  // baskets compressed while the current input's baskets are written. Prepared inputs must stay open,
+  // so the look-ahead never exceeds the open-files limit.
+  const limit = ctx.pool.limit;
+  const depth = Math.min(ctx.lookAhead, limit > 0 ? Math.max(0, limit - 2) : ctx.lookAhead);
+  const prepare = (o: Occurrence) => {
+    const p = (async () => {
+      const f = await ctx.pool.get(o.input);
+      const t = await readOrExplain(f, o.key, objPath);
+      return { o, prep: prepareInputTree(f, t, ctx.engine) };
+    })();
+    p.catch(() => {}); // surfaces when its turn comes
+    return p;
+  };
+  const ahead: ReturnType<typeof prepare>[] = [];
+  let next = 0;
+  while (next < occ.length || ahead.length > 0) {
+    while (next < occ.length && ahead.length <= depth) ahead.push(prepare(occ[next++]!));
+    const { o, prep } = await ahead.shift()!;
+    while (next < occ.length && ahead.length < depth) ahead.push(prepare(occ[next++]!));
+    const map = matchBranches(m, prep.tree, prep.rf.path);
     if (!Array.isArray(map)) {
       // As ROOT's fast merge (TTreeCloner): an input whose branch list differs is skipped, with a warning.
       const reason = `tree ${objPath}: ${map.why}`;
-      ctx.result.skippedTrees.push({ path: objPath, input: f.path, branch: map.missing, reason });
-      ctx.opts.onWarning?.(`skipping ${objPath} of ${f.path}: ${map.why}`);
+      ctx.result.skippedTrees.push({ path: objPath, input: prep.rf.path, branch: map.missing, reason });
+      ctx.opts.onWarning?.(`skipping ${objPath} of ${prep.rf.path}: ${map.why}`);
       continue;
     }
-    await appendInputTree(m, ctx.out, f, t, ctx.setting, map);
+    await appendInputTree(m, ctx.out, prep, ctx.engine, map);
     ctx.progress({ phase: 'tree', object: objPath, input: o.input });
   }
   const tree = finishTreeMerge(m);

@@ -22,6 +22,11 @@ export interface MergeOptions {
   skipTrees?: boolean;
   /** Maximum number of inputs open at once (-n); 0 = no limit. */
   maxOpenFiles?: number;
+  /**
+   * Threads for compression (-j N): embedded baskets of the inputs read ahead, and baskets being
+   * recompressed, are compressed on N worker threads. Default 1 (compression on the main thread).
+   */
+  jobs?: number;
   /** Called after each unit of work. */
   onProgress?: (p: MergeProgress) => void;
   /** For a stream output: directory of the temporary file (default: the OS temp dir). */

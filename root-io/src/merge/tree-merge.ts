@@ -1,7 +1,8 @@
-import { compress, decompress } from '../compression/codec.js';
+import { decompress } from '../compression/codec.js';
+import type { CompressPool } from '../compression/pool.js';
 import { BranchMismatchError, CorruptFileError, UnsupportedError } from '../errors.js';
 import type { RootFile } from '../io/file.js';
-import { type Key, keyLength, readKey } from '../io/key.js';
+import { keyLength, readKey } from '../io/key.js';
 import { RBuffer } from '../io/rbuffer.js';
 import type { RObj } from '../io/types.js';
 import { WBuffer } from '../io/wbuffer.js';
@@ -123,50 +124,115 @@ interface Job {
   entryStart: number;
 }
 
-/** Appends one input tree's baskets to the merged tree and updates all bookkeeping. */
+/** A basket ready to be appended: its key fields and bytes, possibly still being compressed. */
+interface ReadyBasket {
+  className: string;
+  name: string;
+  title: string;
+  cycle: number;
+  objlen: number;
+  header: Uint8Array;
+  stored: Uint8Array;
+  recompressed: boolean;
+}
+
+/**
+ * An input tree read ahead of its turn: the tree object, its on-disk baskets in file order with the
+ * first run of them already being read, and its embedded baskets already being compressed (on worker
+ * threads when the merge has several), so the next input's work overlaps the current one's writes.
+ */
+export interface PreparedTree {
+  rf: RootFile;
+  tree: RObj;
+  disk: { ii: number; loc: BasketLoc }[];
+  firstRun: Run | undefined;
+  embedded: Map<number, Promise<ReadyBasket>>;
+  fast: boolean;
+}
+
+/** Work shared by the stages of one merge: codec threads and the output setting. */
+export interface MergeEngine {
+  setting: number | 'keep';
+  pool: CompressPool;
+  /** Baskets being recompressed at once (recompressing mode). */
+  parallel: number;
+}
+
+/** Reads an input tree's bookkeeping and starts its I/O and compression (see PreparedTree). */
+export function prepareInputTree(rf: RootFile, tree: RObj, engine: MergeEngine): PreparedTree {
+  const { setting } = engine;
+  const fast = setting === 'keep' || setting === rf.header.compress;
+  const disk: { ii: number; loc: BasketLoc }[] = [];
+  const embedded = new Map<number, Promise<ReadyBasket>>();
+  allBranches(tree).forEach(({ branch }, ii) => {
+    for (const loc of basketLocations(branch)) {
+      if (!loc.embedded) disk.push({ ii, loc });
+      else {
+        const s = setting === 'keep' ? Number(branch.fCompress ?? rf.header.compress) : setting;
+        const p = prepareEmbedded(branch, String(tree.fName), loc.embedded, s, engine.pool);
+        p.catch(() => {}); // surfaces when appended
+        embedded.set(ii, p);
+      }
+    }
+  });
+  disk.sort((a, b) => a.loc.seek - b.loc.seek);
+  const firstRun = disk.length ? startRun(rf, disk, 0) : undefined;
+  return { rf, tree, disk, firstRun, embedded, fast };
+}
+
+/** Appends one prepared input tree's baskets to the merged tree and updates all bookkeeping. */
 export async function appendInputTree(
   m: TreeMerge,
   out: RootFileWriter,
-  rf: RootFile,
-  input: RObj,
-  setting: number | 'keep',
+  prep: PreparedTree,
+  engine: MergeEngine,
   map: number[],
 ): Promise<void> {
+  const { rf, tree: input, fast } = prep;
   const t = m.tree;
   const before = Number(t.fEntries);
   const inBranches = allBranches(input);
-  const fast = setting === 'keep' || setting === rf.header.compress;
   importClusters(t, input);
-  const jobs: Job[] = [];
-  inBranches.forEach(({ branch }, ii) => {
-    const bi = map[ii]!;
-    const outB = m.branches[bi]!.branch;
-    const locs = basketLocations(branch);
-    locs.forEach((loc, j) => {
-      jobs.push({ bi, ii, slot: Number(outB.fWriteBasket) + j, loc, entryStart: before + loc.entryStart });
-    });
-  });
-  const disk = jobs.filter((j) => !j.loc.embedded).sort((a, b) => a.loc.seek - b.loc.seek);
-  for await (const { job, raw } of readRuns(rf, disk)) {
-    const outB = m.branches[job.bi]!.branch;
-    const { key, nbytes, objlen, recompressed } = await copyBasket(out, m.dirSeek, raw, setting, fast);
-    record(m, outB, job, key, nbytes, objlen);
-    if (recompressed) m.stats.recompressedBaskets++;
-    else m.stats.fastBaskets++;
+  const counts = new Array<number>(inBranches.length).fill(0);
+  const slotOf = (ii: number) => Number(m.branches[map[ii]!]!.branch.fWriteBasket) + counts[ii]++;
+  // Slots follow entry order within each branch: basketLocations lists baskets in entry order, and
+  // disk baskets come before the (last) embedded one.
+  const byBranch = new Map<number, Job[]>();
+  for (const { ii, loc } of [...prep.disk].sort(
+    (a, b) => a.ii - b.ii || a.loc.entryStart - b.loc.entryStart,
+  )) {
+    const job: Job = { bi: map[ii]!, ii, slot: slotOf(ii), loc, entryStart: before + loc.entryStart };
+    let l = byBranch.get(ii);
+    if (!l) byBranch.set(ii, (l = []));
+    l.push(job);
   }
-  for (const job of jobs.filter((j) => j.loc.embedded)) {
-    const inB = inBranches[job.ii]!.branch;
-    const outB = m.branches[job.bi]!.branch;
-    const s = setting === 'keep' ? Number(inB.fCompress ?? rf.header.compress) : setting;
-    const { key, nbytes, objlen } = await writeEmbedded(out, m, inB, job.loc.embedded!, s);
-    record(m, outB, job, key, nbytes, objlen);
-    m.stats.recompressedBaskets++;
+  const diskJobs = new Map<BasketLoc, Job>();
+  for (const l of byBranch.values()) for (const j of l) diskJobs.set(j.loc, j);
+  // Recompression runs `parallel` baskets ahead of the writes; writes stay in file order.
+  const queue: { job: Job; ready: Promise<ReadyBasket> }[] = [];
+  const drain = async (limit: number) => {
+    while (queue.length > limit) {
+      const { job, ready } = queue.shift()!;
+      const b = await ready;
+      await writeReady(m, out, job, b);
+    }
+  };
+  for await (const { loc, raw } of readRuns(rf, prep.disk, prep.firstRun)) {
+    const job = diskJobs.get(loc)!;
+    const ready = copyOrRecompress(raw, engine, fast);
+    ready.catch(() => {});
+    queue.push({ job, ready });
+    await drain(fast ? 0 : engine.parallel);
+  }
+  await drain(0);
+  for (const [ii, ready] of prep.embedded) {
+    const loc = basketLocations(inBranches[ii]!.branch).find((l) => l.embedded)!;
+    const job: Job = { bi: map[ii]!, ii, slot: slotOf(ii), loc, entryStart: before + loc.entryStart };
+    await writeReady(m, out, job, await ready);
   }
   inBranches.forEach(({ branch }, ii) => {
-    const bi = map[ii]!;
-    const outB = m.branches[bi]!.branch;
-    const count = jobs.filter((j) => j.bi === bi).length;
-    outB.fWriteBasket = Number(outB.fWriteBasket) + count;
+    const outB = m.branches[map[ii]!]!.branch;
+    outB.fWriteBasket = Number(outB.fWriteBasket) + counts[ii]!;
     outB.fEntries = Number(outB.fEntries) + Number(branch.fEntries);
     outB.fEntryNumber = Number(outB.fEntryNumber) + Number(branch.fEntries);
     widenMaxima(outB, branch);
@@ -174,6 +240,20 @@ export async function appendInputTree(
   t.fEntries = before + Number(input.fEntries);
   t.fFlushedBytes = Number(t.fFlushedBytes ?? 0) + Number(input.fFlushedBytes ?? 0);
   m.stats.entries = Number(t.fEntries);
+}
+
+/** Writes a ready basket in the tree's directory and records it in its branch. */
+async function writeReady(m: TreeMerge, out: RootFileWriter, job: Job, b: ReadyBasket): Promise<void> {
+  const k = await out.writeStored(
+    m.dirPath,
+    { className: b.className, name: b.name, title: b.title, objlen: b.objlen, cycle: b.cycle },
+    b.stored,
+    () => b.header,
+    false,
+  );
+  record(m, m.branches[job.bi]!.branch, job, k.seekKey, k.nbytes, b.objlen + k.keylen);
+  if (b.recompressed) m.stats.recompressedBaskets++;
+  else m.stats.fastBaskets++;
 }
 
 function record(m: TreeMerge, outB: RObj, job: Job, seek: number, nbytes: number, objlen: number): void {
@@ -230,65 +310,71 @@ function importClusters(t: RObj, from: RObj): void {
   t.fAutoFlush = from.fAutoFlush;
 }
 
-/** Reads on-disk baskets in file order, coalescing neighbours into large reads. */
-async function* readRuns(rf: RootFile, jobs: Job[]): AsyncGenerator<{ job: Job; raw: Buffer }> {
-  let i = 0;
-  let prefetch: { start: number; data: Promise<Buffer> } | undefined;
-  while (i < jobs.length) {
-    const start = jobs[i]!.loc.seek;
-    let end = start + jobs[i]!.loc.bytes;
-    let j = i + 1;
-    while (j < jobs.length) {
-      const l = jobs[j]!.loc;
-      if (l.seek < end || l.seek - end > RUN_GAP || l.seek + l.bytes - start > RUN_BYTES) break;
-      end = l.seek + l.bytes;
-      j++;
-    }
-    const buf = await (prefetch?.start === start ? prefetch.data : rf.read(start, end - start));
-    // Start reading the next run while the caller writes this one.
-    prefetch = j < jobs.length ? nextRun(rf, jobs, j) : undefined;
-    for (let k = i; k < j; k++) {
-      const l = jobs[k]!.loc;
-      yield { job: jobs[k]!, raw: buf.subarray(l.seek - start, l.seek - start + l.bytes) };
-    }
-    i = j;
-  }
+/** A span of the input file holding neighbouring baskets, being read. */
+interface Run {
+  from: number;
+  to: number;
+  start: number;
+  data: Promise<Buffer>;
 }
 
-function nextRun(rf: RootFile, jobs: Job[], i: number): { start: number; data: Promise<Buffer> } {
-  const start = jobs[i]!.loc.seek;
-  let end = start + jobs[i]!.loc.bytes;
-  for (let j = i + 1; j < jobs.length; j++) {
-    const l = jobs[j]!.loc;
+/** Starts reading the run of baskets beginning at disk[i] (neighbours coalesced, at most RUN_BYTES). */
+function startRun(rf: RootFile, disk: { loc: BasketLoc }[], i: number): Run {
+  const start = disk[i]!.loc.seek;
+  let end = start + disk[i]!.loc.bytes;
+  let j = i + 1;
+  for (; j < disk.length; j++) {
+    const l = disk[j]!.loc;
     if (l.seek < end || l.seek - end > RUN_GAP || l.seek + l.bytes - start > RUN_BYTES) break;
     end = l.seek + l.bytes;
   }
   const data = rf.read(start, end - start);
   data.catch(() => {}); // errors surface when the run is consumed
-  return { start, data };
+  return { from: i, to: j, start, data };
 }
 
-/** Copies one on-disk basket: header rewritten, payload as is (fast) or recompressed. */
-async function copyBasket(
-  out: RootFileWriter,
-  dirSeek: number,
-  raw: Buffer,
-  setting: number | 'keep',
-  fast: boolean,
-): Promise<{ key: number; nbytes: number; objlen: number; recompressed: boolean }> {
+/** Yields on-disk baskets in file order, reading the next run while the caller writes this one. */
+async function* readRuns(
+  rf: RootFile,
+  disk: { loc: BasketLoc }[],
+  first: Run | undefined,
+): AsyncGenerator<{ loc: BasketLoc; raw: Buffer }> {
+  let run = first ?? (disk.length ? startRun(rf, disk, 0) : undefined);
+  while (run) {
+    const buf = await run.data;
+    const next = run.to < disk.length ? startRun(rf, disk, run.to) : undefined;
+    for (let k = run.from; k < run.to; k++) {
+      const l = disk[k]!.loc;
+      yield { loc: l, raw: buf.subarray(l.seek - run.start, l.seek - run.start + l.bytes) };
+    }
+    run = next;
+  }
+}
+
+/** One on-disk basket made ready: copied as is (fast: only the key's seeks change) or recompressed. */
+async function copyOrRecompress(raw: Buffer, engine: MergeEngine, fast: boolean): Promise<ReadyBasket> {
   const b = new RBuffer(raw);
   const key = readKey(b);
   const afterKey = b.pos;
   const header = readBasketHeader(b);
   const headerLen = b.pos - afterKey;
   if (key.nbytes !== raw.length) throw new CorruptFileError(`basket ${key.name}: byte count mismatch`);
-  if (fast && key.version > 1000) {
-    // Only the seeks in the key header change; the rest (and the compressed payload) is copied.
-    const head = Buffer.from(raw.subarray(0, 34));
-    head.writeBigInt64BE(BigInt(out.sink.pos), 18);
-    head.writeBigInt64BE(BigInt(dirSeek), 26);
-    const at = await out.sink.append(head, raw.subarray(34));
-    return { key: at, nbytes: key.nbytes, objlen: key.objlen + key.keylen, recompressed: false };
+  if (fast) {
+    // The TBasket fields after the key are kept byte for byte; the key is rewritten by the writer with
+    // the same strings, so entry offsets (which count from the key start) stay valid only if the key
+    // length is unchanged: 64-bit keys (version > 1000) already have the output's length.
+    const newKeylen = keyLength(key.className, key.name, key.title, true) + headerLen;
+    if (newKeylen === key.keylen)
+      return {
+        className: key.className,
+        name: key.name,
+        title: key.title,
+        cycle: key.cycle,
+        objlen: key.objlen,
+        header: raw.subarray(afterKey, key.keylen),
+        stored: raw.subarray(key.keylen),
+        recompressed: false,
+      };
   }
   let payload = await decompress(raw.subarray(key.keylen), key.objlen);
   const newKeylen = keyLength(key.className, key.name, key.title, true) + headerLen;
@@ -299,18 +385,20 @@ async function copyBasket(
     h.last += shift;
     payload = shiftOffsets(payload, header.last - key.keylen, shift);
   }
-  const s = setting === 'keep' ? 101 : setting;
-  const stored = await compress(payload, s);
+  const s = engine.setting === 'keep' ? 101 : engine.setting;
+  const stored = await engine.pool.compress(payload, s);
   const w = new WBuffer(0, 32);
   writeBasketHeader(w, h);
-  const k = await out.writeStored(
-    '',
-    { className: key.className, name: key.name, title: key.title, objlen: payload.length, cycle: key.cycle },
+  return {
+    className: key.className,
+    name: key.name,
+    title: key.title,
+    cycle: key.cycle,
+    objlen: payload.length,
+    header: w.result(),
     stored,
-    () => w.result(),
-    false,
-  );
-  return { key: k.seekKey, nbytes: k.nbytes, objlen: payload.length + k.keylen, recompressed: true };
+    recompressed: true,
+  };
 }
 
 function shiftOffsets(payload: Buffer, dataLen: number, shift: number): Buffer {
@@ -326,41 +414,45 @@ function shiftOffsets(payload: Buffer, dataLen: number, shift: number): Buffer {
   return copy;
 }
 
-/** Writes an embedded (unflushed) basket of an input tree as a real basket. */
-async function writeEmbedded(
-  out: RootFileWriter,
-  m: TreeMerge,
+/** An embedded (unflushed) basket of an input tree, turned into a real basket and compressed. */
+async function prepareEmbedded(
   inB: RObj,
+  treeName: string,
   obj: RObj,
   setting: number,
-): Promise<{ key: number; nbytes: number; objlen: number }> {
+  pool: CompressPool,
+): Promise<ReadyBasket> {
   const e = decodeEmbedded(obj);
   const name = String(inB.fName);
-  const title = String(m.tree.fName);
   const h: BasketHeader = { ...e.header, flag: 0 };
   const hb = new WBuffer(0, 32);
   writeBasketHeader(hb, h);
-  const keylen = keyLength('TBasket', name, title, true) + hb.pos;
+  const keylen = keyLength('TBasket', name, treeName, true) + hb.pos;
   h.last = keylen + e.data.length;
-  const w = new WBuffer(0, e.data.length + 64);
-  w.bytes(e.data);
+  let payload: Uint8Array = e.data;
   if (e.entryOffsets && Number(inB.fEntryOffsetLen) > 0) {
+    const w = new WBuffer(0, e.data.length + 8 + 4 * e.nevBuf);
+    w.bytes(e.data);
     w.i32(e.nevBuf + 1);
     for (let i = 0; i < e.nevBuf; i++) w.i32(e.entryOffsets[i]! - e.key.keylen + keylen);
     w.i32(0);
+    payload = w.result();
   }
-  const payload = w.result();
-  const stored = await compress(payload, setting);
+  let stored = await pool.compress(payload, setting);
+  // Stored raw: a copy of its own, as the sink owns what it writes and `payload` views the tree's bytes.
+  if (stored === payload) stored = Buffer.from(payload);
   const hw = new WBuffer(0, 32);
   writeBasketHeader(hw, h);
-  const k: Key = await out.writeStored(
-    m.dirPath,
-    { className: 'TBasket', name, title, objlen: payload.length, cycle: 1 },
+  return {
+    className: 'TBasket',
+    name,
+    title: treeName,
+    cycle: 1,
+    objlen: payload.length,
+    header: hw.result(),
     stored,
-    () => hw.result(),
-    false,
-  );
-  return { key: k.seekKey, nbytes: k.nbytes, objlen: payload.length + k.keylen };
+    recompressed: true,
+  };
 }
 
 /** Pads basket arrays to fMaxBaskets and closes each branch's entry list, as TBranch::Streamer writes them. */

@@ -1,17 +1,23 @@
 import type { FileHandle } from 'node:fs/promises';
 
-/** Parts at least this large bypass the buffer (after what is buffered before them). */
+/** Parts at least this large are queued as they are (no copy into the buffer). */
 const DIRECT = 1 << 20;
 
 /**
- * Sequential writer with double buffering: one buffer fills while the other is being written, so the
- * caller's reads and compression overlap with disk writes. Earlier bytes can be patched by position.
+ * Sequential file writer that never waits for the disk unless too much is in flight: small parts are
+ * gathered into large buffers, large parts are queued as they are, and writes run in order in the
+ * background while the caller reads and compresses the next data. At most `maxInFlight` bytes are
+ * queued (bounded memory). Appended buffers are owned by the sink until written: callers must not
+ * modify them afterwards. Earlier bytes can be patched by position once everything is flushed.
  */
 export class Sink {
   private buf: Buffer;
-  private spare: Buffer;
+  private readonly spare: Buffer[] = [];
   private used = 0;
-  private pending: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private readonly pending: Promise<void>[] = [];
+  private tail: Promise<void> = Promise.resolve();
+  private error: unknown;
   /** Position in the file of the next appended byte. */
   pos: number;
 
@@ -19,35 +25,35 @@ export class Sink {
     private readonly fh: FileHandle,
     start: number,
     private readonly bufferSize = 4 << 20,
+    private readonly maxInFlight = 16 << 20,
   ) {
     this.pos = start;
     this.buf = Buffer.allocUnsafe(bufferSize);
-    this.spare = Buffer.allocUnsafe(bufferSize);
   }
 
   /** Appends bytes; returns the position where they start. */
   async append(...parts: Uint8Array[]): Promise<number> {
+    this.check();
     const at = this.pos;
     for (const p of parts) {
       if (p.length >= DIRECT) {
-        await this.startFlush();
-        const where = this.pos;
-        await this.pending;
-        // The caller may reuse `p` once append resolves, so this write is awaited.
-        await this.writeFully(p, where);
+        this.startFlush();
+        this.enqueue(p, this.pos, false);
       } else {
-        if (this.used + p.length > this.bufferSize) await this.startFlush();
+        if (this.used + p.length > this.bufferSize) this.startFlush();
         this.buf.set(p, this.used);
         this.used += p.length;
       }
       this.pos += p.length;
     }
+    while (this.inFlight > this.maxInFlight) await this.pending.shift();
+    this.check();
     return at;
   }
 
   /** Leaves a hole of n bytes (never written: sparse on file systems that support it). */
   async skip(n: number): Promise<void> {
-    await this.startFlush();
+    this.startFlush();
     this.pos += n;
   }
 
@@ -56,21 +62,42 @@ export class Sink {
     return this.append(Buffer.alloc(n));
   }
 
-  /** Hands the filled buffer to a background write (waiting for the previous one first). */
-  private async startFlush(): Promise<void> {
+  private check(): void {
+    if (this.error) throw this.error;
+  }
+
+  /** Queues the filled buffer for writing and continues in a fresh (or recycled) one. */
+  private startFlush(): void {
     if (this.used === 0) return;
-    await this.pending;
     const full = this.buf.subarray(0, this.used);
-    const where = this.pos - this.used;
-    [this.buf, this.spare] = [this.spare, this.buf];
+    this.enqueue(full, this.pos - this.used, true);
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.bufferSize);
     this.used = 0;
-    this.pending = this.writeFully(full, where);
+  }
+
+  private enqueue(bytes: Uint8Array, at: number, recycle: boolean): void {
+    this.inFlight += bytes.length;
+    const done = this.tail.then(async () => {
+      if (this.error) return;
+      try {
+        await this.writeFully(bytes, at);
+      } catch (err) {
+        this.error = err;
+      }
+      this.inFlight -= bytes.length;
+      if (recycle && this.spare.length < 2)
+        this.spare.push(Buffer.from(bytes.buffer, bytes.byteOffset, this.bufferSize));
+    });
+    this.tail = done;
+    this.pending.push(done);
   }
 
   /** Writes everything buffered and waits for it. */
   async flush(): Promise<void> {
-    await this.startFlush();
-    await this.pending;
+    this.startFlush();
+    await this.tail;
+    this.pending.length = 0;
+    this.check();
   }
 
   /** Overwrites bytes at an earlier position (flushes first). */

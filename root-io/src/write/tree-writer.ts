@@ -443,7 +443,9 @@ export class TreeWriter {
       b.data.i32(0);
     }
     const payload = b.data.result();
-    const stored = await compress(payload, this.compression);
+    let stored = await compress(payload, this.compression);
+    // Stored raw: copy, since the sink owns what it is given and this basket buffer is reused.
+    if (stored === payload) stored = Buffer.from(payload);
     const hb = new WBuffer(0, 32);
     writeBasketHeader(hb, hdr);
     const key = await this.out.writeStored(

@@ -49,7 +49,7 @@ function sumOf(v: unknown): number {
   return 0;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<string> {
   const spec = JSON.parse(process.argv[2]!) as Spec;
   const jsroot: Any = await import('jsroot');
   const treeMod: Any = await import('jsroot/tree');
@@ -134,11 +134,12 @@ async function main(): Promise<void> {
     }
   }
   for (const [n, h] of hashes) out.branches[n].hash = h.digest('hex');
-  process.stdout.write(JSON.stringify(out));
+  return JSON.stringify(out);
 }
 
 main().then(
-  () => process.exit(0),
+  // Exit only once the pipe has taken all the output (large dumps are written asynchronously).
+  (json) => process.stdout.write(json, () => process.exit(0)),
   (err) => {
     process.stderr.write(String(err?.stack ?? err));
     process.exit(2);
