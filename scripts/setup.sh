@@ -18,7 +18,9 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm ci` refuses this lockfile under npm 11 (it wants optional packages of other platforms
+  # recorded); `npm install` installs the same locked versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 echo "setup: building"
 npx tsc -b
