@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { didCommands } from './commands/did.js';
+import { loginCommands } from './commands/login.js';
 import { pingCommand, whoamiCommand } from './commands/ping.js';
 import { replicaCommands } from './commands/replica.js';
 import { rseCommands } from './commands/rse.js';
@@ -16,6 +17,7 @@ import { CLI_VERSION } from './version.js';
 export const BUILTIN_PLUGINS: readonly CliPlugin[] = [
   pingCommand,
   whoamiCommand,
+  loginCommands,
   accountCommands,
   scopeCommands,
   didCommands,

@@ -19,6 +19,7 @@ export const pingCommand: CliPlugin = {
         retries: s.retries,
         timeoutMs: s.timeoutMs,
         caFile: s.caFile,
+        certDir: s.certDir,
       });
       try {
         const info = await client.ping();
