@@ -14,6 +14,30 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Server processes still running; killed if this process exits early (e.g. a tap timeout's SIGTERM). */
+const live = new Map<ChildProcess, string>();
+let exitHooked = false;
+
+/** Remembers a server process so that it cannot outlive the test process. */
+function track(proc: ChildProcess, dir: string): void {
+  live.set(proc, dir);
+  proc.once('exit', () => live.delete(proc));
+  if (exitHooked) return;
+  exitHooked = true;
+  const killAll = () => {
+    for (const [p, dir] of live) {
+      p.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  process.once('exit', killAll);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => {
+      killAll();
+      process.exit(1);
+    });
+}
+
 /** True when the tests run as root (then daemons drop to their service users). */
 export const isRoot = process.getuid?.() === 0;
 
@@ -266,6 +290,7 @@ export async function startXrootd(
     join(dir, 'run/xrootd.pid'),
   ];
   const proc = spawn('xrootd', args, { stdio: 'ignore' });
+  track(proc, dir);
   await waitForPort(rootPort, 15_000, proc, log);
   if (httpPort) await waitForPort(httpPort, 15_000, proc, log);
   return {
@@ -359,6 +384,7 @@ http {
   }
   const log = join(dir, 'logs/error.log');
   const proc = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', log], { stdio: 'ignore' });
+  track(proc, dir);
   await waitForPort(httpPort, 10_000, proc, log);
   await waitForPort(httpsPort, 10_000, proc, log);
   return {
