@@ -19,7 +19,11 @@ export class CompressPool {
   constructor(readonly threads: number) {
     if (threads <= 1) return;
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL('./worker.js', import.meta.url));
+      // Small heaps: the worker only holds the payload it is compressing, and transferred buffers are
+      // freed sooner when its young generation is collected often (keeps the merge's peak RSS low).
+      const w = new Worker(new URL('./worker.js', import.meta.url), {
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+      });
       w.on('message', (m: { id: number; out?: Uint8Array; error?: string }) => {
         const p = this.pending.get(m.id);
         if (!p) return;

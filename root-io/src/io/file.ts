@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { decompress } from '../compression/codec.js';
 import { CorruptFileError } from '../errors.js';
 import { type Key, readKey } from './key.js';
@@ -49,6 +50,9 @@ const DIR_CLASSES = new Set(['TDirectory', 'TDirectoryFile']);
 export function isDirectoryKey(k: Key): boolean {
   return DIR_CLASSES.has(k.className);
 }
+
+/** Decoded streamer-info lists by content digest (read-only once built; bounded). */
+const SHARED_INFOS = new Map<string, { reg: StreamerRegistry; list: RObj }>();
 
 /** The parsed state of a RootFile (see RootFile.index). */
 export interface RootFileIndex {
@@ -146,11 +150,22 @@ export class RootFile {
       const kb = await this.read(this.header.seekInfo, Math.min(this.header.nbytesInfo, 4096));
       const key = readKey(new RBuffer(kb));
       const data = await this.payload(key);
+      // Files written by the same program usually carry identical lists: share one decoded copy, so
+      // merging hundreds of inputs does not hold hundreds of registries.
+      const digest = `${key.keylen}:${createHash('sha1').update(data).digest('hex')}`;
+      const shared = SHARED_INFOS.get(digest);
+      if (shared) {
+        this.infoList = shared.list;
+        this.infos = shared.reg;
+        return shared.reg;
+      }
       const list: RObj = { _typename: 'TList' };
       readClass(new RBuffer(data, key.keylen), reg, 'TList', list);
       this.infoList = list;
       for (const item of list.arr as (RObj | null)[])
         if (item?._typename === 'TStreamerInfo') reg.add(item as StreamerInfo);
+      if (SHARED_INFOS.size >= 64) SHARED_INFOS.delete(SHARED_INFOS.keys().next().value!);
+      SHARED_INFOS.set(digest, { reg, list });
     }
     this.infos = reg;
     return reg;
