@@ -1,6 +1,21 @@
 /** Turns every failure into Rucio's error format: JSON body and headers ExceptionClass/ExceptionMessage. */
+
+import { RucioError as CommonRucioError } from '@oxbow/common/rucio/index';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RucioError } from '../errors.js';
+
+/** HTTP status of the Rucio-named errors raised by the shared pure functions in `@oxbow/common`. */
+const COMMON_STATUS: Record<string, number> = {
+  InvalidObject: 400,
+  InvalidRSEExpression: 400,
+  RSEWriteBlocked: 400,
+  DIDFilterSyntaxError: 400,
+  DuplicateCriteriaInDIDFilter: 400,
+  InvalidType: 400,
+  UnsupportedOperation: 409,
+  DataIdentifierNotFound: 404,
+  ScopeNotFound: 404,
+};
 
 /** Header-safe copy of a message, truncated as Rucio does (125 characters). */
 function headerMessage(msg: string): string {
@@ -41,6 +56,9 @@ function describeValidation(err: FastifyError): string {
 /** Fastify error handler: typed errors keep their class and status; nothing surfaces as a bare 500. */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof RucioError) return sendError(reply, err.status, err.name, err.message);
+  if ((err as unknown) instanceof CommonRucioError) {
+    return sendError(reply, COMMON_STATUS[err.name] ?? 400, err.name, err.message);
+  }
   if (err.validation) return sendError(reply, 400, 'InputValidationError', describeValidation(err));
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -33,7 +33,8 @@ export async function sendJsonStream<T>(
   const it = lines(items, map)[Symbol.asyncIterator]();
   const first = await it.next();
   reply.header('Content-Type', contentType);
-  if (first.done) return reply.send('');
+  // A Buffer, not '', so Fastify does not append a charset to the media type.
+  if (first.done) return reply.send(Buffer.alloc(0));
   async function* rest(): AsyncGenerator<string> {
     yield first.value as string;
     for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
