@@ -4,8 +4,8 @@
  * embedded RSEs) before forking, then only supervises; workers find the catalog ready.
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { ServerSettings } from './config.js';
 import { bootstrap } from './bootstrap.js';
+import type { ServerSettings } from './config.js';
 import { openCatalogFor, startServer } from './server.js';
 
 /** What `runServer` hands back in the process that called it. */
@@ -22,7 +22,10 @@ interface ReadyMessage {
 }
 
 /** Starts the service with `settings.workers` processes (in this process when 1). */
-export async function runServer(s: ServerSettings, opts: { logger?: boolean | object } = {}): Promise<ServiceHandle> {
+export async function runServer(
+  s: ServerSettings,
+  opts: { logger?: boolean | object } = {},
+): Promise<ServiceHandle> {
   if (s.workers <= 1 || cluster.isWorker) {
     const server = await startServer(s, opts);
     if (cluster.isWorker) process.send?.({ oxbow: 'ready', url: server.url } satisfies ReadyMessage);
@@ -54,7 +57,9 @@ export async function runServer(s: ServerSettings, opts: { logger?: boolean | ob
   const ready = (w: Worker) =>
     new Promise<string>((resolve, reject) => {
       w.on('message', (m: ReadyMessage) => m?.oxbow === 'ready' && resolve(m.url));
-      w.once('exit', (code) => reject(new Error(`server worker exited with code ${code} before it was ready`)));
+      w.once('exit', (code) =>
+        reject(new Error(`server worker exited with code ${code} before it was ready`)),
+      );
     });
   const urls = await Promise.all(
     Array.from({ length: s.workers }, () => {
@@ -67,7 +72,9 @@ export async function runServer(s: ServerSettings, opts: { logger?: boolean | ob
   cluster.on('exit', (w, code, signal) => {
     const i = workers.indexOf(w);
     if (closing || i < 0) return;
-    process.stderr.write(`oxbow server: worker ${w.process.pid} exited (${signal ?? code}); starting another\n`);
+    process.stderr.write(
+      `oxbow server: worker ${w.process.pid} exited (${signal ?? code}); starting another\n`,
+    );
     workers[i] = cluster.fork();
   });
   return {
