@@ -10,6 +10,14 @@ export class UsageError extends Error {
   }
 }
 
+/** A command already reported its failure itself and only needs this exit code. */
+export class CliExit extends Error {
+  constructor(readonly code: number) {
+    super('');
+    this.name = 'CliExit';
+  }
+}
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -22,6 +30,7 @@ export function describeFailure(e: unknown): { code: number; message: string } {
     // Commander has already printed its own one-line reason.
     return { code: EXIT_USAGE, message: '' };
   }
+  if (e instanceof CliExit) return { code: e.code, message: '' };
   if (e instanceof UsageError || e instanceof ClientConfigError)
     return { code: EXIT_USAGE, message: e.message };
   if (e instanceof RucioClientError)

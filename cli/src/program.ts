@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { didCommands } from './commands/did.js';
+import { haddCommand } from './commands/hadd.js';
 import { loginCommands } from './commands/login.js';
 import { pingCommand, whoamiCommand } from './commands/ping.js';
 import { replicaCommands } from './commands/replica.js';
@@ -23,6 +24,7 @@ export const BUILTIN_PLUGINS: readonly CliPlugin[] = [
   didCommands,
   rseCommands,
   replicaCommands,
+  haddCommand,
   serverCommand,
 ];
 
