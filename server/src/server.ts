@@ -11,6 +11,7 @@ import { tokenStore } from './auth/tokens.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerSettings } from './config.js';
 import type { AppContext } from './context.js';
+import { parseDaemonList, startDaemons } from './daemons/index.js';
 import { type CatalogDb, openCatalog } from './db/connect.js';
 import type { AuthServices } from './permissions/caller.js';
 
@@ -55,6 +56,17 @@ export async function startServer(
   const port = typeof addr === 'object' && addr ? addr.port : s.port;
   const host = s.host.includes(':') ? `[${s.host}]` : s.host;
   for (const p of auth.ca?.current.problems ?? []) app.log.warn(`CA directory ${s.caDir}: ${p}`);
+  // Daemons start after the listener so that a bad --daemons value fails before serving anything half-way.
+  let daemons: ReturnType<typeof startDaemons>;
+  try {
+    daemons = startDaemons(catalog, parseDaemonList(s.daemons), {
+      log: (rec) => app.log.info(rec, String(rec.event ?? 'daemon')),
+    });
+  } catch (e) {
+    await app.close();
+    await catalog.close();
+    throw e;
+  }
   const purge = setInterval(() => void ctx.tokens.purgeExpired().catch(() => {}), 600_000);
   purge.unref();
   return {
@@ -64,6 +76,7 @@ export async function startServer(
     generatedRootPassword: boot.generatedRootPassword,
     async close() {
       clearInterval(purge);
+      await daemons.stop();
       if (https) {
         const closed = new Promise((ok) => https!.close(ok));
         https.closeAllConnections();

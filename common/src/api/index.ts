@@ -3,3 +3,4 @@ export * from './accounts.js';
 export * from './dids.js';
 export * from './replicas.js';
 export * from './rses.js';
+export * from './rules.js';

@@ -240,9 +240,152 @@ const m0001: Migration = {
   },
 };
 
+/** Replication rules, their replica locks, dataset locks, the transfer queue and its history (Rucio's model). */
+const m0002: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('rules')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('subscription_id', 'text')
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('did_type', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('rse_expression', 'text', (c) => c.notNull())
+      .addColumn('copies', 'integer', (c) => c.notNull())
+      .addColumn('expires_at', ts)
+      .addColumn('weight', 'text')
+      .addColumn('locked', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('locks_ok_cnt', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('locks_replicating_cnt', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('locks_stuck_cnt', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('source_replica_expression', 'text')
+      .addColumn('activity', 'text', (c) => c.notNull())
+      .addColumn('grouping', 'text', (c) => c.notNull())
+      .addColumn('notification', 'text', (c) => c.notNull())
+      .addColumn('stuck_at', ts)
+      .addColumn('purge_replicas', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('ignore_availability', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('ignore_account_limit', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(3))
+      .addColumn('comments', 'text')
+      .addColumn('child_rule_id', 'text')
+      .addColumn('eol_at', ts)
+      .addColumn('split_container', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('meta', 'text')
+      .addColumn('rse_ids', 'text')
+      .addColumn('evaluated_at', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rules_did_idx').on('rules').columns(['scope', 'name']).execute();
+    await db.schema.createIndex('rules_state_idx').on('rules').column('state').execute();
+    await db.schema.createIndex('rules_expires_idx').on('rules').column('expires_at').execute();
+    await db.schema.createIndex('rules_account_idx').on('rules').column('account').execute();
+    await db.schema
+      .createTable('locks')
+      .addColumn('rule_id', 'text', (c) => c.notNull().references('rules.id').onDelete('cascade'))
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('bytes', 'bigint', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('repair_cnt', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('locks_pk', ['rule_id', 'scope', 'name', 'rse_id'])
+      .execute();
+    await db.schema
+      .createIndex('locks_replica_idx')
+      .on('locks')
+      .columns(['scope', 'name', 'rse_id'])
+      .execute();
+    await db.schema.createIndex('locks_account_rse_idx').on('locks').columns(['account', 'rse_id']).execute();
+    await db.schema.createIndex('locks_rule_state_idx').on('locks').columns(['rule_id', 'state']).execute();
+    await db.schema
+      .createTable('dataset_locks')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('rule_id', 'text', (c) => c.notNull().references('rules.id').onDelete('cascade'))
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('length', 'bigint')
+      .addColumn('bytes', 'bigint')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('dataset_locks_pk', ['scope', 'name', 'rule_id', 'rse_id'])
+      .execute();
+    await db.schema.createIndex('dataset_locks_rule_idx').on('dataset_locks').column('rule_id').execute();
+    await db.schema
+      .createTable('requests')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('request_type', 'text', (c) => c.notNull().defaultTo('T'))
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('dest_rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('source_rse_id', 'text')
+      .addColumn('rule_id', 'text')
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('activity', 'text', (c) => c.notNull())
+      .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(3))
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('bytes', 'bigint', (c) => c.notNull())
+      .addColumn('adler32', 'text')
+      .addColumn('md5', 'text')
+      .addColumn('source_replica_expression', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('max_attempts', 'integer', (c) => c.notNull().defaultTo(3))
+      .addColumn('next_attempt_at', ts, (c) => c.notNull())
+      .addColumn('claimed_by', 'text')
+      .addColumn('claimed_until', ts)
+      .addColumn('err_msg', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('requests_replica_uq')
+      .on('requests')
+      .columns(['scope', 'name', 'dest_rse_id'])
+      .unique()
+      .execute();
+    await db.schema
+      .createIndex('requests_queue_idx')
+      .on('requests')
+      .columns(['state', 'next_attempt_at'])
+      .execute();
+    await db.schema.createIndex('requests_rule_idx').on('requests').column('rule_id').execute();
+    await db.schema
+      .createTable('requests_history')
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('rule_id', 'text')
+      .addColumn('source_rse_id', 'text')
+      .addColumn('dest_rse_id', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('bytes', 'bigint', (c) => c.notNull())
+      .addColumn('seconds', 'double precision')
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('method', 'text')
+      .addColumn('err_msg', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('requests_history_rule_idx')
+      .on('requests_history')
+      .column('rule_id')
+      .execute();
+  },
+};
+
 /** All migrations in order; kysely records applied ones in its own table. */
 export const migrations: Record<string, Migration> = {
   '0001_catalog': m0001,
+  '0002_rules': m0002,
 };
 
 /** Provider that hands kysely's Migrator the in-code migrations (no files read at run time). */

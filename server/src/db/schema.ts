@@ -194,6 +194,113 @@ export interface AccountLimitsTable {
   bytes: number;
 }
 
+export interface RulesTable {
+  id: string;
+  subscription_id: string | null;
+  account: string;
+  scope: string;
+  name: string;
+  did_type: string;
+  state: string;
+  error: string | null;
+  rse_expression: string;
+  copies: number;
+  expires_at: string | null;
+  weight: string | null;
+  locked: Flag;
+  locks_ok_cnt: number;
+  locks_replicating_cnt: number;
+  locks_stuck_cnt: number;
+  source_replica_expression: string | null;
+  activity: string;
+  grouping: string;
+  notification: string;
+  stuck_at: string | null;
+  purge_replicas: Flag;
+  ignore_availability: Flag;
+  ignore_account_limit: Flag;
+  priority: number;
+  comments: string | null;
+  child_rule_id: string | null;
+  eol_at: string | null;
+  split_container: Flag;
+  meta: string | null;
+  /** JSON list of the RSE ids the expression resolved to at creation (Rucio re-resolves; Oxbow keeps them stable). */
+  rse_ids: string | null;
+  /** Last time the judge applied the rule to its DID's content; newer attachments trigger a re-evaluation. */
+  evaluated_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LocksTable {
+  rule_id: string;
+  scope: string;
+  name: string;
+  rse_id: string;
+  account: string;
+  bytes: number;
+  state: string;
+  repair_cnt: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DatasetLocksTable {
+  scope: string;
+  name: string;
+  rule_id: string;
+  rse_id: string;
+  account: string;
+  state: string;
+  length: number | null;
+  bytes: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RequestsTable {
+  id: string;
+  request_type: Generated<string>;
+  scope: string;
+  name: string;
+  dest_rse_id: string;
+  source_rse_id: string | null;
+  rule_id: string | null;
+  account: string;
+  activity: string;
+  priority: number;
+  state: string;
+  bytes: number;
+  adler32: string | null;
+  md5: string | null;
+  source_replica_expression: string | null;
+  attempts: Generated<number>;
+  max_attempts: number;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  err_msg: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RequestsHistoryTable {
+  id: string;
+  scope: string;
+  name: string;
+  rule_id: string | null;
+  source_rse_id: string | null;
+  dest_rse_id: string;
+  state: string;
+  bytes: number;
+  seconds: number | null;
+  attempts: number;
+  method: string | null;
+  err_msg: string | null;
+  created_at: string;
+}
+
 /** The whole catalog as kysely sees it. */
 export interface Database {
   accounts: AccountsTable;
@@ -210,4 +317,9 @@ export interface Database {
   rse_protocols: RseProtocolsTable;
   replicas: ReplicasTable;
   account_limits: AccountLimitsTable;
+  rules: RulesTable;
+  locks: LocksTable;
+  dataset_locks: DatasetLocksTable;
+  requests: RequestsTable;
+  requests_history: RequestsHistoryTable;
 }

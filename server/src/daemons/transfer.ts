@@ -1,0 +1,295 @@
+/**
+ * Transfer daemon (Rucio's conveyor + FTS in one): claims queued requests (SQLite: one atomic
+ * UPDATE … RETURNING; PostgreSQL: FOR UPDATE SKIP LOCKED, so several daemons share the queue),
+ * picks an AVAILABLE source, copies by third-party copy where both ends can, else streams
+ * read → write with size and adler32 verified at the destination, then marks the replica AVAILABLE
+ * and its locks OK in one transaction. Claims are leases renewed while a copy runs: a daemon killed
+ * mid-copy leaves a COPYING replica and a lapsed claim that any daemon picks up again.
+ */
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import {
+  type AnyAdapterOptions,
+  createAdapter,
+  orderProtocols,
+  type RseProtocol,
+  type StorageAdapter,
+  StorageError,
+} from '@oxbow/rse-adapters';
+import pLimit from 'p-limit';
+import { deterministicRsePath } from '../catalog/rse-pfns.js';
+import { protocolsOf } from '../catalog/rse-protocols.js';
+import { attributesOf, loadRseSnapshots, selectByExpression } from '../catalog/rses.js';
+import type { CatalogDb } from '../db/connect.js';
+import { now } from '../http/dates.js';
+import { REPLICA, REQ } from '../rules/codes.js';
+import { newId } from '../rules/ids.js';
+import { type RequestRow, transferDone, transferFailed } from '../rules/outcome.js';
+import { type Daemon, startLoop } from './loop.js';
+
+/** Settings of the transfer daemon. */
+export interface TransferOptions {
+  /** Name of this worker in claims (default host:pid:random). */
+  worker?: string;
+  /** Copies running at once (default 4). */
+  concurrency?: number;
+  /** Claim lease; renewed every third of it while a copy runs (default 60 s). */
+  leaseMs?: number;
+  /** Backoff before the second attempt; doubles per attempt (default 5 s). */
+  backoffBaseMs?: number;
+  intervalMs?: number;
+  /** Receives one structured record per transfer attempt (default: JSON line on stdout). */
+  log?: (rec: Record<string, unknown>) => void;
+  adapterOptions?: AnyAdapterOptions;
+}
+
+class TransferProblem extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+interface RseEnd {
+  id: string;
+  rse: string;
+  algo: unknown;
+  protocols: RseProtocol[];
+  adapters: Map<string, StorageAdapter>;
+}
+
+/** Claims up to `n` requests for `worker` (queued and due, or claimed by a lapsed lease). */
+export async function claimRequests(
+  catalog: CatalogDb,
+  worker: string,
+  n: number,
+  leaseMs: number,
+): Promise<RequestRow[]> {
+  const db = catalog.db;
+  const t = now();
+  let sub = db
+    .selectFrom('requests')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('state', '=', REQ.QUEUED), eb('next_attempt_at', '<=', t)]),
+        eb.and([eb('state', '=', REQ.SUBMITTED), eb('claimed_until', '<', t)]),
+      ]),
+    )
+    .orderBy('priority', 'desc')
+    .orderBy('created_at')
+    .limit(n);
+  if (catalog.dialect === 'postgres') sub = sub.forUpdate().skipLocked();
+  return db
+    .updateTable('requests')
+    .set({
+      state: REQ.SUBMITTED,
+      claimed_by: worker,
+      claimed_until: new Date(Date.now() + leaseMs).toISOString(),
+      updated_at: t,
+    })
+    .where('id', 'in', sub)
+    .returningAll()
+    .execute();
+}
+
+/** Starts the transfer daemon on a catalog. */
+export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Daemon {
+  const db = catalog.db;
+  const worker = o.worker ?? `${hostname()}:${process.pid}:${newId().slice(0, 6)}`;
+  const concurrency = o.concurrency ?? 4;
+  const leaseMs = o.leaseMs ?? 60_000;
+  const backoffBaseMs = o.backoffBaseMs ?? 5_000;
+  const log = o.log ?? ((rec) => process.stdout.write(`${JSON.stringify(rec)}\n`));
+  const limit = pLimit(concurrency);
+  const ends = new Map<string, Promise<RseEnd>>();
+
+  const endOf = (rseId: string): Promise<RseEnd> => {
+    let e = ends.get(rseId);
+    if (!e) {
+      e = (async () => {
+        const rec = await db
+          .selectFrom('rses')
+          .select(['id', 'rse'])
+          .where('id', '=', rseId)
+          .executeTakeFirstOrThrow();
+        const protocols = (await protocolsOf(db, rseId)) as unknown as RseProtocol[];
+        return {
+          id: rec.id,
+          rse: rec.rse,
+          algo: (await attributesOf(db, rseId)).lfn2pfn_algorithm,
+          protocols,
+          adapters: new Map(),
+        };
+      })();
+      ends.set(rseId, e);
+      // A failed lookup is not cached: the next request tries again.
+      e.catch(() => ends.delete(rseId));
+    }
+    return e;
+  };
+  const adapterFor = (end: RseEnd, p: RseProtocol): StorageAdapter => {
+    const k = `${p.scheme}://${p.hostname}:${p.port}${p.prefix}`;
+    let a = end.adapters.get(k);
+    if (!a) end.adapters.set(k, (a = createAdapter(p, o.adapterOptions)));
+    return a;
+  };
+
+  async function copy(r: RequestRow): Promise<{ sourceRseId: string; source: string; method: string }> {
+    const dest = await endOf(r.dest_rse_id);
+    const replica = await db
+      .selectFrom('replicas')
+      .select(['path', 'state'])
+      .where('rse_id', '=', r.dest_rse_id)
+      .where('scope', '=', r.scope)
+      .where('name', '=', r.name)
+      .executeTakeFirst();
+    if (!replica) throw new TransferProblem(`the destination replica on ${dest.rse} no longer exists`, false);
+    const path = replica.path ?? deterministicRsePath(r.scope, r.name, dest.algo);
+    let sources = await db
+      .selectFrom('replicas as r')
+      .innerJoin('rses as s', 's.id', 'r.rse_id')
+      .select(['r.rse_id', 'r.path', 's.rse'])
+      .where('r.scope', '=', r.scope)
+      .where('r.name', '=', r.name)
+      .where('r.state', '=', REPLICA.AVAILABLE)
+      .where('r.rse_id', '!=', r.dest_rse_id)
+      .where('s.deleted', '=', 0)
+      .where('s.availability_read', '=', 1)
+      .execute();
+    if (r.source_replica_expression) {
+      const allowed = new Set(
+        selectByExpression(r.source_replica_expression, await loadRseSnapshots(db)).map((x) => x.id),
+      );
+      sources = sources.filter((s) => allowed.has(s.rse_id));
+    }
+    if (sources.length === 0)
+      throw new TransferProblem(
+        `no AVAILABLE source replica of ${r.scope}:${r.name}${r.source_replica_expression ? ` matching '${r.source_replica_expression}'` : ''}`,
+        true,
+      );
+    const writeProto = orderProtocols(dest.protocols, 'write', 'wan')[0];
+    if (!writeProto) throw new TransferProblem(`${dest.rse} has no protocol for writing`, false);
+    const dst = adapterFor(dest, writeProto);
+    // Rotate sources across attempts so a failing source is not retried forever.
+    const ordered = sources.map((s, i) => sources[(i + Number(r.attempts)) % sources.length]!);
+    let lastErr: unknown;
+    for (const s of ordered) {
+      const src = await endOf(s.rse_id);
+      const srcPath = s.path ?? deterministicRsePath(r.scope, r.name, src.algo);
+      const tpcRead = orderProtocols(src.protocols, 'third_party_copy_read', 'wan')[0];
+      const tpcWrite = orderProtocols(dest.protocols, 'third_party_copy_write', 'wan')[0];
+      try {
+        if (tpcRead && tpcWrite) {
+          const tdst = adapterFor(dest, tpcWrite);
+          const srcPfn = adapterFor(src, tpcRead).pfn(srcPath);
+          if (tdst.canThirdPartyCopy(srcPfn)) {
+            await tdst.thirdPartyCopy(srcPfn, path, { size: r.bytes, adler32: r.adler32 ?? undefined });
+            return { sourceRseId: s.rse_id, source: src.rse, method: 'tpc' };
+          }
+        }
+        const readProto = orderProtocols(src.protocols, 'read', 'wan')[0];
+        if (!readProto) throw new TransferProblem(`${src.rse} has no protocol for reading`, false);
+        const stream = await adapterFor(src, readProto).read(srcPath);
+        await dst.write(path, stream, { size: Number(r.bytes), adler32: r.adler32 ?? undefined });
+        return { sourceRseId: s.rse_id, source: src.rse, method: 'stream' };
+      } catch (err) {
+        lastErr = err;
+        // A source that does not match the catalog is reported, not masked by another source's result.
+        if (err instanceof StorageError && !err.retryable) break;
+      }
+    }
+    throw lastErr;
+  }
+
+  async function one(r: RequestRow): Promise<void> {
+    const started = performance.now();
+    const lease = setInterval(
+      () => {
+        void db
+          .updateTable('requests')
+          .set({ claimed_until: new Date(Date.now() + leaseMs).toISOString() })
+          .where('id', '=', r.id)
+          .where('claimed_by', '=', worker)
+          .execute()
+          .catch(() => {});
+      },
+      Math.max(200, leaseMs / 3),
+    );
+    const dest = await endOf(r.dest_rse_id).catch(() => undefined);
+    const base = {
+      event: 'transfer',
+      request_id: r.id,
+      scope: r.scope,
+      name: r.name,
+      destination: dest?.rse ?? r.dest_rse_id,
+      bytes: Number(r.bytes),
+      attempt: Number(r.attempts) + 1,
+      worker,
+    };
+    try {
+      const c = await copy(r);
+      const seconds = (performance.now() - started) / 1000;
+      const kept = await transferDone(db, r, { sourceRseId: c.sourceRseId, seconds, method: c.method });
+      if (!kept && dest) {
+        // The rule went away during the copy: nobody references these bytes.
+        const proto = orderProtocols(dest.protocols, 'delete', 'wan')[0];
+        if (proto)
+          await adapterFor(dest, proto)
+            .delete(deterministicRsePath(r.scope, r.name, dest.algo))
+            .catch(() => {});
+      }
+      log({
+        ...base,
+        source: c.source,
+        method: c.method,
+        seconds: Number(seconds.toFixed(3)),
+        result: 'DONE',
+        time: new Date().toISOString(),
+      });
+    } catch (err) {
+      const seconds = (performance.now() - started) / 1000;
+      const retryable = err instanceof StorageError || err instanceof TransferProblem ? err.retryable : true;
+      const msg = err instanceof StorageError ? `${err.code}: ${err.message}` : (err as Error).message;
+      const outcome = await transferFailed(db, r, {
+        sourceRseId: null,
+        seconds,
+        method: 'stream',
+        error: msg,
+        retryable,
+        backoffBaseMs,
+      }).catch(() => 'retry' as const);
+      log({
+        ...base,
+        seconds: Number(seconds.toFixed(3)),
+        result: outcome === 'failed' ? 'FAILED' : 'RETRY',
+        error: msg,
+        time: new Date().toISOString(),
+      });
+    } finally {
+      clearInterval(lease);
+    }
+  }
+
+  const step = async (): Promise<number> => {
+    const claimed = await claimRequests(catalog, worker, concurrency * 4, leaseMs);
+    await Promise.all(claimed.map((r) => limit(() => one(r))));
+    return claimed.length;
+  };
+  return startLoop(
+    'transfer',
+    step,
+    {
+      intervalMs: o.intervalMs ?? 1000,
+      onError: (e) => log({ event: 'error', daemon: 'transfer', error: String(e) }),
+    },
+    async () => {
+      for (const e of ends.values()) {
+        const end = await e.catch(() => undefined);
+        for (const a of end?.adapters.values() ?? []) await a.close().catch(() => {});
+      }
+    },
+  );
+}
