@@ -9,4 +9,5 @@ export type { DidSearchOptions, DidSearchType, MetaPlugin } from './resources/di
 export type { PingInfo } from './resources/ping.js';
 export type { NewProtocol, ProtocolQuery } from './resources/rses.js';
 export * from './token-cache.js';
+export * from './transfer/index.js';
 export * from './transport.js';
