@@ -27,7 +27,10 @@ export async function runServer(
   opts: { logger?: boolean | object } = {},
 ): Promise<ServiceHandle> {
   if (s.workers <= 1 || cluster.isWorker) {
-    const server = await startServer(s, opts);
+    // Daemons run in one worker only: claims are atomic, but N copies of every loop would be waste.
+    const settings =
+      cluster.isWorker && process.env.OXBOW_WORKER_INDEX !== '0' ? { ...s, daemons: 'none' } : s;
+    const server = await startServer(settings, opts);
     if (cluster.isWorker) process.send?.({ oxbow: 'ready', url: server.url } satisfies ReadyMessage);
     return {
       url: server.url,
@@ -62,8 +65,8 @@ export async function runServer(
       );
     });
   const urls = await Promise.all(
-    Array.from({ length: s.workers }, () => {
-      const w = cluster.fork();
+    Array.from({ length: s.workers }, (_, index) => {
+      const w = cluster.fork({ OXBOW_WORKER_INDEX: String(index) });
       workers.push(w);
       return ready(w);
     }),
@@ -75,7 +78,7 @@ export async function runServer(
     process.stderr.write(
       `oxbow server: worker ${w.process.pid} exited (${signal ?? code}); starting another\n`,
     );
-    workers[i] = cluster.fork();
+    workers[i] = cluster.fork({ OXBOW_WORKER_INDEX: String(i) });
   });
   return {
     url: urls[0],
