@@ -1,12 +1,14 @@
 /** Builds the `oxbow` commander program and runs it with Rucio-style exit codes. */
 import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
+import { daemonCommand } from './commands/daemon.js';
 import { didCommands } from './commands/did.js';
 import { haddCommand } from './commands/hadd.js';
 import { loginCommands } from './commands/login.js';
 import { pingCommand, whoamiCommand } from './commands/ping.js';
 import { replicaCommands } from './commands/replica.js';
 import { rseCommands } from './commands/rse.js';
+import { ruleCommands } from './commands/rule.js';
 import { scopeCommands } from './commands/scope.js';
 import { serverCommand } from './commands/server.js';
 import { type CliContext, type CliIo, createContext } from './context.js';
@@ -24,8 +26,10 @@ export const BUILTIN_PLUGINS: readonly CliPlugin[] = [
   didCommands,
   rseCommands,
   replicaCommands,
+  ruleCommands,
   haddCommand,
   serverCommand,
+  daemonCommand,
 ];
 
 /** Creates the program with the built-in commands, the registered plugins and `extra`. */

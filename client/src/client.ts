@@ -15,6 +15,7 @@ import { identitiesApi } from './resources/identities.js';
 import { pingApi } from './resources/ping.js';
 import { replicasApi } from './resources/replicas.js';
 import { rsesApi } from './resources/rses.js';
+import { rulesApi } from './resources/rules.js';
 import { scopesApi } from './resources/scopes.js';
 import { fileTokenCache, layeredTokenCache } from './token-cache.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -46,6 +47,7 @@ export interface OxbowClient {
   readonly dids: ReturnType<typeof didsApi>;
   readonly rses: ReturnType<typeof rsesApi>;
   readonly replicas: ReturnType<typeof replicasApi>;
+  readonly rules: ReturnType<typeof rulesApi>;
   /** Closes the connection pool. */
   close(): Promise<void>;
 }
@@ -77,6 +79,7 @@ export function createClient(opts: ClientOptions): OxbowClient {
     dids: didsApi(transport),
     rses: rsesApi(transport),
     replicas: replicasApi(transport),
+    rules: rulesApi(transport),
     close: () => transport.close(),
   };
 }

@@ -39,6 +39,8 @@ export interface DaemonOptions {
   /** Polling intervals (ms) per daemon. */
   intervalMs?: Partial<Record<DaemonName, number>>;
   backoffBaseMs?: number;
+  /** Do not poll; steps run only through runOnce. */
+  manual?: boolean;
 }
 
 /** Starts one daemon. */
@@ -46,7 +48,7 @@ export function startDaemon(catalog: CatalogDb, name: DaemonName, o: DaemonOptio
   const intervalMs = o.intervalMs?.[name];
   switch (name) {
     case 'judge':
-      return judgeDaemon(catalog, { log: o.log, intervalMs });
+      return judgeDaemon(catalog, { log: o.log, intervalMs, manual: o.manual });
     case 'transfer':
       return transferDaemon(catalog, {
         log: o.log,
@@ -54,11 +56,12 @@ export function startDaemon(catalog: CatalogDb, name: DaemonName, o: DaemonOptio
         concurrency: o.concurrency,
         leaseMs: o.leaseMs,
         backoffBaseMs: o.backoffBaseMs,
+        manual: o.manual,
       });
     case 'reaper':
-      return reaperDaemon(catalog, { log: o.log, intervalMs });
+      return reaperDaemon(catalog, { log: o.log, intervalMs, manual: o.manual });
     case 'undertaker':
-      return undertakerDaemon(catalog, { log: o.log, intervalMs });
+      return undertakerDaemon(catalog, { log: o.log, intervalMs, manual: o.manual });
   }
 }
 

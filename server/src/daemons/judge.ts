@@ -17,6 +17,8 @@ import { type Daemon, startLoop } from './loop.js';
 /** Settings of the judge. */
 export interface JudgeOptions {
   intervalMs?: number;
+  /** Only step through runOnce (no polling). */
+  manual?: boolean;
   /** Rules handled per step (default 50). */
   batch?: number;
   log?: (rec: Record<string, unknown>) => void;
@@ -163,6 +165,7 @@ export function judgeDaemon(catalog: CatalogDb, o: JudgeOptions = {}): Daemon {
   };
   return startLoop('judge', step, {
     intervalMs: o.intervalMs ?? 5000,
+    manual: o.manual,
     onError: (e) => log({ event: 'error', daemon: 'judge', error: String(e) }),
   });
 }

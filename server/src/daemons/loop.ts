@@ -13,6 +13,8 @@ export interface Daemon {
 export interface LoopOptions {
   intervalMs: number;
   onError?: (err: unknown) => void;
+  /** Do not poll: steps run only through runOnce (`oxbow daemon --once`, benchmarks). */
+  manual?: boolean;
 }
 
 /** Starts polling `step`; errors are reported and the loop goes on after the interval. */
@@ -27,7 +29,7 @@ export function startLoop(
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   const loop = async () => {
-    while (running) {
+    while (running && !o.manual) {
       let found = 0;
       const p = step().then(
         (n) => {

@@ -22,6 +22,8 @@ import { type Daemon, startLoop } from './loop.js';
 /** Settings of the reaper. */
 export interface ReaperOptions {
   intervalMs?: number;
+  /** Only step through runOnce (no polling). */
+  manual?: boolean;
   batch?: number;
   concurrency?: number;
   log?: (rec: Record<string, unknown>) => void;
@@ -119,5 +121,8 @@ export async function reapOnce(catalog: CatalogDb, o: ReaperOptions = {}): Promi
 
 /** Starts the reaper on a catalog. */
 export function reaperDaemon(catalog: CatalogDb, o: ReaperOptions = {}): Daemon {
-  return startLoop('reaper', () => reapOnce(catalog, o), { intervalMs: o.intervalMs ?? 10_000 });
+  return startLoop('reaper', () => reapOnce(catalog, o), {
+    intervalMs: o.intervalMs ?? 10_000,
+    manual: o.manual,
+  });
 }

@@ -38,6 +38,8 @@ export interface TransferOptions {
   /** Backoff before the second attempt; doubles per attempt (default 5 s). */
   backoffBaseMs?: number;
   intervalMs?: number;
+  /** Only step through runOnce (no polling). */
+  manual?: boolean;
   /** Receives one structured record per transfer attempt (default: JSON line on stdout). */
   log?: (rec: Record<string, unknown>) => void;
   adapterOptions?: AnyAdapterOptions;
@@ -174,7 +176,7 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
     if (!writeProto) throw new TransferProblem(`${dest.rse} has no protocol for writing`, false);
     const dst = adapterFor(dest, writeProto);
     // Rotate sources across attempts so a failing source is not retried forever.
-    const ordered = sources.map((s, i) => sources[(i + Number(r.attempts)) % sources.length]!);
+    const ordered = sources.map((_s, i) => sources[(i + Number(r.attempts)) % sources.length]!);
     let lastErr: unknown;
     for (const s of ordered) {
       const src = await endOf(s.rse_id);
@@ -283,6 +285,7 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
     step,
     {
       intervalMs: o.intervalMs ?? 1000,
+      manual: o.manual,
       onError: (e) => log({ event: 'error', daemon: 'transfer', error: String(e) }),
     },
     async () => {

@@ -11,6 +11,8 @@ import { type Daemon, startLoop } from './loop.js';
 /** Settings of the undertaker. */
 export interface UndertakerOptions {
   intervalMs?: number;
+  /** Only step through runOnce (no polling). */
+  manual?: boolean;
   batch?: number;
   log?: (rec: Record<string, unknown>) => void;
 }
@@ -64,5 +66,8 @@ export async function undertakeOnce(catalog: CatalogDb, o: UndertakerOptions = {
 
 /** Starts the undertaker on a catalog. */
 export function undertakerDaemon(catalog: CatalogDb, o: UndertakerOptions = {}): Daemon {
-  return startLoop('undertaker', () => undertakeOnce(catalog, o), { intervalMs: o.intervalMs ?? 30_000 });
+  return startLoop('undertaker', () => undertakeOnce(catalog, o), {
+    intervalMs: o.intervalMs ?? 30_000,
+    manual: o.manual,
+  });
 }

@@ -269,7 +269,7 @@ export async function deleteRule(
     const rule = await getRule(trx, id);
     if (rule.locked === 1 && !o.ignoreLock)
       throw ruleLocked(
-        `The replication rule ${id} is locked and has to be unlocked before it can be deleted (oxbow rule update ${id} --unlock).`,
+        `The replication rule ${id} is locked and has to be unlocked before it can be deleted (oxbow rule update ${id} --locked false).`,
       );
     await removeRuleLocks(
       trx,
