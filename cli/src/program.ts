@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { daemonCommand } from './commands/daemon.js';
 import { didCommands } from './commands/did.js';
+import { downloadCommand } from './commands/download.js';
 import { haddCommand } from './commands/hadd.js';
 import { loginCommands } from './commands/login.js';
 import { pingCommand, whoamiCommand } from './commands/ping.js';
@@ -11,6 +12,7 @@ import { rseCommands } from './commands/rse.js';
 import { ruleCommands } from './commands/rule.js';
 import { scopeCommands } from './commands/scope.js';
 import { serverCommand } from './commands/server.js';
+import { uploadCommand } from './commands/upload.js';
 import { type CliContext, type CliIo, createContext } from './context.js';
 import { describeFailure, EXIT_OK } from './errors.js';
 import { type CliPlugin, registeredPlugins } from './plugins.js';
@@ -27,6 +29,8 @@ export const BUILTIN_PLUGINS: readonly CliPlugin[] = [
   rseCommands,
   replicaCommands,
   ruleCommands,
+  uploadCommand,
+  downloadCommand,
   haddCommand,
   serverCommand,
   daemonCommand,

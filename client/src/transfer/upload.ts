@@ -268,7 +268,7 @@ export async function uploadFiles(
       ruleWarning ??= w;
     }
   };
-  const registrar = createBatcher<Item>(register, { max: 500 });
+  const registrar = createBatcher<Item>(register, { max: 500, delayMs: 250 });
 
   /** Registers one written file; on failure removes what this upload left (replica, bytes). */
   const finish = async (item: Item) => {
