@@ -6,7 +6,9 @@
  * and its locks OK in one transaction. Claims are leases renewed while a copy runs: a daemon killed
  * mid-copy leaves a COPYING replica and a lapsed claim that any daemon picks up again.
  */
+import { readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type AnyAdapterOptions,
@@ -60,6 +62,32 @@ interface RseEnd {
   algo: unknown;
   protocols: RseProtocol[];
   adapters: Map<string, StorageAdapter>;
+}
+
+// Marker of the posix adapter's temporary names (`.NAME.oxbow-part-SUFFIX` next to NAME).
+const POSIX_TEMP_MARK = '.oxbow-part-';
+
+/**
+ * Deletes temporary files a killed writer left next to `path` on a posix RSE. Only the holder of the
+ * request's claim writes this name, so any such file is an orphan: the daemon that wrote it died (or
+ * lost its lease, and then its own rename fails and it retries). Idempotent; errors are ignored.
+ */
+export async function removeOrphanTemps(prefix: string, path: string): Promise<number> {
+  const full = join(prefix, path);
+  const dir = dirname(full);
+  const start = `.${basename(full)}${POSIX_TEMP_MARK}`;
+  let removed = 0;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names)
+    if (
+      n.startsWith(start) &&
+      (await unlink(join(dir, n)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      removed++;
+  return removed;
 }
 
 /** Claims up to `n` requests for `worker` (queued and due, or claimed by a lapsed lease). */
@@ -194,6 +222,10 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
         }
         const readProto = orderProtocols(src.protocols, 'read', 'wan')[0];
         if (!readProto) throw new TransferProblem(`${src.rse} has no protocol for reading`, false);
+        if (writeProto.scheme === 'file') {
+          const n = await removeOrphanTemps(writeProto.prefix, path);
+          if (n > 0) log({ event: 'orphan_temp_removed', destination: dest.rse, path, files: n, worker });
+        }
         const stream = await adapterFor(src, readProto).read(srcPath);
         await dst.write(path, stream, { size: Number(r.bytes), adler32: r.adler32 ?? undefined });
         return { sourceRseId: s.rse_id, source: src.rse, method: 'stream' };
