@@ -1,7 +1,7 @@
 // `oxbow upload` / `oxbow download` end to end: the real command against a real server (embedded
 // posix RSEs) and a real XRootD server started here; JSON output, exit codes, re-runs and failures.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@oxbow/client';
@@ -40,7 +40,15 @@ await client.rses.addProtocol('DEADXRD', {
 const disk1 = (await client.rses.protocols('LOCAL_DISK1')).find((p) => p.scheme === 'file')!.prefix;
 const env = baseEnv({ OXBOW_URL: server.url, OXBOW_USERNAME: 'root', OXBOW_PASSWORD: TEST_ROOT_PASSWORD });
 
-const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `oxbow-cli-transfer-${tag}-`));
+const made: string[] = [];
+t.teardown(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+const tmp = (tag: string) => {
+  const d = mkdtempSync(join(tmpdir(), `oxbow-cli-transfer-${tag}-`));
+  made.push(d);
+  return d;
+};
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const rucioPath = (scope: string, name: string) => {
   const h = md5(`${scope}:${name}`);

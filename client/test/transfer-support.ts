@@ -3,7 +3,7 @@
  * compiled output, so both packages test against the same server set-up), RSE definitions, files.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -17,9 +17,16 @@ export async function rseTestServers(): Promise<typeof RseServers> {
   return (await import(url.href)) as typeof RseServers;
 }
 
-/** A fresh temp directory. */
+const made: string[] = [];
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp directory, removed when the test process exits. */
 export function tempDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `oxbow-transfer-${tag}-`));
+  const d = mkdtempSync(join(tmpdir(), `oxbow-transfer-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 /** Writes deterministic pseudo-random bytes (different per seed) and returns them. */
