@@ -229,7 +229,11 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
         // xrdcp is gone: unblock the feeding pipeline before reporting.
         pipe.destroy();
         const fed = await feeding;
-        if (fed instanceof Error) throw toStorageError(fed, 'write', rel);
+        // A broken pipe is only the echo of xrdcp exiting: its own reason (e.g. [3010] permission) wins.
+        const echo = (fed as NodeJS.ErrnoException | undefined)?.code;
+        const isEcho =
+          echo === 'EPIPE' || echo === 'ERR_STREAM_PREMATURE_CLOSE' || echo === 'ERR_STREAM_DESTROYED';
+        if (fed instanceof Error && !isEcho) throw toStorageError(fed, 'write', rel);
         throw xrdError('write', rel, r.stderr, r.code ?? undefined);
       }
       const fed = await feeding;
