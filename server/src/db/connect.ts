@@ -35,7 +35,13 @@ pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
 export async function openCatalog(opts: OpenOptions): Promise<CatalogDb> {
   let catalog: CatalogDb;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    // JIT compilation pays off only for long analytic queries; on catalog queries whose row counts the
+    // planner misestimates (recursive CTEs over fresh rows) it added seconds, so it is off for the pool.
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      options: '-c jit=off',
+    });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
