@@ -1,4 +1,5 @@
 import t from 'tap';
+import { type ListedFile, listedFileJson } from '../src/catalog/replica-list.js';
 import type { TestServer } from '../src/testing/server.js';
 import { forEachDialect, jsonLines } from './support/dialects.js';
 
@@ -904,4 +905,67 @@ forEachDialect(t, 'bulk registration and a dataset larger than one page', async 
   );
   const g = await call(s, 'GET', '/replicas/tr/run1/f000007.root');
   t.equal((jsonLines(g.body) as Listed[])[0]!.name, 'run1/f000007.root', 'names with slashes');
+});
+
+forEachDialect(t, 'attach with rse registers and attaches in one transaction', async (t, s) => {
+  await setup(s);
+  await must(call(s, 'POST', '/dids/tr/ds.atomic', { type: 'DATASET' }), 'dataset');
+  const file = (i: number) => ({ scope: 'tr', name: `atomic.${i}`, bytes: 100 + i, adler32: '0000000a' });
+  const ok = await call(s, 'POST', '/dids/attachments', {
+    attachments: [{ scope: 'tr', name: 'ds.atomic', rse: 'DISK3', dids: [file(1), file(2)] }],
+  });
+  t.equal(ok.statusCode, 201, 'files registered and attached');
+  t.equal((await list(s, { dids: [{ scope: 'tr', name: 'ds.atomic' }] })).files.length, 2);
+  // atomic.2 is attached already: the attach fails, and the replicas of atomic.3/atomic.4 must not stay behind.
+  const dup = await call(s, 'POST', '/dids/attachments', {
+    attachments: [{ scope: 'tr', name: 'ds.atomic', rse: 'DISK4', dids: [file(3), file(2), file(4)] }],
+  });
+  t.equal(dup.statusCode, 409, `a duplicate attachment is refused (${dup.body})`);
+  const after = await list(s, {
+    dids: ['atomic.2', 'atomic.3', 'atomic.4'].map((name) => ({ scope: 'tr', name })),
+  });
+  t.same(
+    after.files.map((f) => [f.name, Object.keys(f.rses).sort()]),
+    [['atomic.2', ['DISK3']]],
+    'no replica, no file DID of the failed request remains',
+  );
+  const ds = JSON.parse((await call(s, 'GET', '/dids/tr/ds.atomic')).body) as { length: number };
+  t.equal(ds.length, 2, 'the dataset length is unchanged');
+});
+
+t.test('listed files are serialized exactly as JSON.stringify would', async (t) => {
+  const pfns = Object.create(null) as ListedFile['pfns'];
+  pfns['root://h:1094//a "quoted"\\path/ü.root'] = {
+    rse_id: 'id1',
+    rse: 'DISK_A',
+    type: 'DISK',
+    volatile: false,
+    domain: 'wan',
+    priority: 1,
+    client_extract: false,
+  };
+  pfns['file:///b/\u0001ctl'] = {
+    rse_id: 'id2',
+    rse: 'DISK_B',
+    type: 'TAPE',
+    volatile: true,
+    domain: 'lan',
+    priority: 2,
+    client_extract: false,
+  };
+  const files: ListedFile[] = [
+    {
+      scope: 'user.x',
+      name: 'a "quoted"\\path/ü.root',
+      bytes: 12345678901,
+      md5: null,
+      adler32: '0000000a',
+      pfns,
+      rses: { DISK_A: ['root://h:1094//a "quoted"\\path/ü.root'], DISK_B: ['file:///b/\u0001ctl'] },
+      states: { DISK_A: 'AVAILABLE', DISK_B: 'COPYING' },
+      parents: ['user.x:ds1', 'user.x:ds/2'],
+    },
+    { scope: 's', name: 'n', bytes: null, md5: 'abc', adler32: null, pfns: {}, rses: {}, states: {} },
+  ];
+  for (const f of files) t.equal(listedFileJson(f), JSON.stringify(f));
 });

@@ -77,11 +77,12 @@ export function tokenStore(catalog: CatalogDb) {
 
     /** Returns the token's owner, or null when unknown or expired. */
     async validate(token: string): Promise<TokenInfo | null> {
-      const key = hashToken(token);
+      // Keyed by the token itself: hashing it (SHA-256) cost about a tenth of a cached DID lookup.
       const nowMs = Date.now();
-      const hit = cache.get(key);
+      const hit = cache.get(token);
       if (hit && hit.until > nowMs) return hit.info;
-      if (hit) cache.delete(key);
+      if (hit) cache.delete(token);
+      const key = hashToken(token);
       const row = await catalog.db
         .selectFrom('tokens')
         .selectAll()
@@ -97,7 +98,7 @@ export function tokenStore(catalog: CatalogDb) {
         expiresAt: row.expired_at,
       };
       if (cache.size >= CACHE_MAX) cache.clear();
-      cache.set(key, { info, until: Math.min(exp, nowMs + CACHE_TTL_MS) });
+      cache.set(token, { info, until: Math.min(exp, nowMs + CACHE_TTL_MS) });
       return info;
     },
 

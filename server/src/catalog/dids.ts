@@ -9,7 +9,7 @@
  * available, 'L' lost, 'D' deleted); flags are 0/1; `is_open` is NULL for files.
  */
 import { didNameProblem, parseDidType, scopeProblem } from '@oxbow/common/rucio/index';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Database, DidsTable } from '../db/schema.js';
 import {
   dataIdentifierAlreadyExists,
@@ -62,15 +62,15 @@ export const didKey = (scope: string, name: string): string => `${scope}:${name}
 
 /** One DID row, or DataIdentifierNotFound. */
 export async function getDidRow(db: Db, scope: string, name: string): Promise<DidRow> {
-  const row = await db
-    .selectFrom('dids')
-    .selectAll()
-    .where('scope', '=', scope)
-    .where('name', '=', name)
-    .executeTakeFirst();
+  // The hottest read of the API (GET /dids/{scope}/{name}): fixed SQL, not rebuilt by the builder per call.
+  const sqlText = db.getExecutor().adapter instanceof PostgresAdapter ? DID_ROW_SQL_PG : DID_ROW_SQL;
+  const row = (await db.executeQuery<DidRow>(CompiledQuery.raw(sqlText, [scope, name]))).rows[0];
   if (!row) throw didNotFound(`Data identifier '${scope}:${name}' not found`);
   return { ...row, did_type: typeName(row.did_type) };
 }
+
+const DID_ROW_SQL = 'select * from "dids" where "scope" = ? and "name" = ?';
+const DID_ROW_SQL_PG = 'select * from "dids" where "scope" = $1 and "name" = $2';
 
 /** Throws ScopeNotFound unless every scope exists. */
 export async function requireScopes(db: Db, scopes: Iterable<string>): Promise<void> {

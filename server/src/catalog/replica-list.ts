@@ -513,6 +513,29 @@ function orderPfns(file: ListedFile, found: { pfn: string; v: ListedPfn }[], o: 
   for (const [pfn, v] of byRse) (file.rses[v.rse] ??= []).push(pfn);
 }
 
+const q = JSON.stringify;
+const qn = (s: string | null | undefined) => (s === null || s === undefined ? 'null' : q(s));
+
+/**
+ * The JSON text of a listed file, the same document as JSON.stringify(file) (same key order) built as a
+ * string: at 100,000 files per listing, serializing objects was a quarter of the server's time.
+ */
+export function listedFileJson(f: ListedFile): string {
+  let pfns = '';
+  for (const pfn in f.pfns) {
+    const v = f.pfns[pfn]!;
+    if (pfns) pfns += ',';
+    pfns += `${q(pfn)}:{"rse_id":${q(v.rse_id)},"rse":${q(v.rse)},"type":${q(v.type)},"volatile":${v.volatile},"domain":${q(v.domain)},"priority":${v.priority},"client_extract":${v.client_extract}}`;
+  }
+  let rses = '';
+  for (const rse in f.rses) rses += `${rses ? ',' : ''}${q(rse)}:${q(f.rses[rse])}`;
+  let states = '';
+  for (const rse in f.states) states += `${states ? ',' : ''}${q(rse)}:${q(f.states[rse])}`;
+  const bytes = f.bytes === null || f.bytes === undefined ? 'null' : q(f.bytes);
+  const parents = f.parents ? `,"parents":${q(f.parents)}` : '';
+  return `{"scope":${q(f.scope)},"name":${q(f.name)},"bytes":${bytes},"md5":${qn(f.md5)},"adler32":${qn(f.adler32)},"pfns":{${pfns}},"rses":{${rses}},"states":{${states}}${parents}}`;
+}
+
 /** XML text escaping of a PFN (Rucio uses xml.sax.saxutils.escape). */
 function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

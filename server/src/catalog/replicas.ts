@@ -10,8 +10,9 @@ import {
   type ReplicaState,
   scopeProblem,
 } from '@oxbow/common/rucio/index';
-import type { Insertable, Kysely } from 'kysely';
-import type { Database, DidsTable, ReplicasTable } from '../db/schema.js';
+import { type Kysely, PostgresAdapter } from 'kysely';
+import type { DialectName } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
 import {
   dataIdentifierAlreadyExists,
   didNotFound,
@@ -26,6 +27,7 @@ import {
   unsupportedOperation,
 } from '../errors.js';
 import { now, rucioDate } from '../http/dates.js';
+import { insertRows } from './did-bulk.js';
 import { checkDeterministicPfn } from './replica-pfns.js';
 import { orderedProtocols, pathOfPfn } from './rse-pfns.js';
 import { protocolsOf } from './rse-protocols.js';
@@ -181,11 +183,18 @@ export interface AddReplicasOptions {
   maxParams: number;
 }
 
+/** The engine behind a kysely instance (placeholders of raw multi-row statements differ). */
+function dialectOf(db: Db): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
 /**
  * Registers replicas of `files` on `rse` as Rucio's add_replicas: file DIDs are created when absent
  * (bytes/checksums must agree with existing ones: FileConsistencyMismatch), replicas already on the RSE
  * are left as they are, state defaults to AVAILABLE. Non-deterministic RSEs need a PFN per file; PFNs
- * given for deterministic RSEs must be the ones Rucio would build. Returns counts of what was new.
+ * given for deterministic RSEs must be the ones Rucio would build. Runs in its own transaction, or in
+ * the caller's when `db` is one (attach with `rse` registers and attaches atomically). Returns counts
+ * of what was new.
  */
 export async function addReplicas(
   db: Db,
@@ -194,14 +203,24 @@ export async function addReplicas(
   o: AddReplicasOptions,
 ): Promise<{ newDids: number; newReplicas: number }> {
   validateReplicaFiles(files);
-  const row = await getRseRecord(db, rse);
+  if (db.isTransaction) return addReplicasIn(db, rse, files, o);
+  return db.transaction().execute((trx) => addReplicasIn(trx, rse, files, o));
+}
+
+async function addReplicasIn(
+  trx: Db,
+  rse: string,
+  files: ReplicaFile[],
+  o: AddReplicasOptions,
+): Promise<{ newDids: number; newReplicas: number }> {
+  const row = await getRseRecord(trx, rse);
   if (row.volatile === 1) throw unsupportedOperation(`Cannot add replicas on volatile RSE ${row.rse}`);
   if (row.availability_write !== 1 && !o.ignoreAvailability)
     throw resourceTemporaryUnavailable(`${row.rse} is temporary unavailable for writing`);
   const scopes = [...new Set(files.map((f) => f.scope))];
   for (const part of chunks(scopes, o.maxParams - 10)) {
     const found = new Set(
-      (await db.selectFrom('scopes').select('scope').where('scope', 'in', part).execute()).map(
+      (await trx.selectFrom('scopes').select('scope').where('scope', 'in', part).execute()).map(
         (r) => r.scope,
       ),
     );
@@ -211,50 +230,48 @@ export async function addReplicas(
         `Scope '${missing}' does not exist: create it first (POST /accounts/{account}/scopes/${missing}).`,
       );
   }
-  const paths = await replicaPaths(db, row, files);
+  const paths = await replicaPaths(trx, row, files);
   const t = now();
-  return db.transaction().execute(async (trx) => {
-    const existing = await existingDids(trx, files, o.maxParams);
-    const fresh: ReplicaFile[] = [];
-    const known: ReplicaFile[] = [];
-    for (const f of files) {
-      const d = existing.get(key(f.scope, f.name));
-      if (d) {
-        checkConsistency(f, d);
-        known.push(f);
-      } else fresh.push(f);
+  const limits = { maxParams: o.maxParams, dialect: dialectOf(trx) };
+  const existing = await existingDids(trx, files, o.maxParams);
+  const fresh: ReplicaFile[] = [];
+  const known: ReplicaFile[] = [];
+  for (const f of files) {
+    const d = existing.get(key(f.scope, f.name));
+    if (d) {
+      checkConsistency(f, d);
+      known.push(f);
+    } else fresh.push(f);
+  }
+  await insertFileDids(trx, fresh, o.account, t, limits);
+  // Files that already existed may already have a replica here: Rucio leaves those untouched.
+  const present = await existingReplicaKeys(trx, row.id, known, o.maxParams);
+  const newReplicas: Record<string, unknown>[] = [];
+  const extra = files.some((f) => f.lock_cnt !== undefined || f.tombstone);
+  for (const f of files) {
+    const k = key(f.scope, f.name);
+    if (present.has(k)) continue;
+    const rep: Record<string, unknown> = {
+      scope: f.scope,
+      name: f.name,
+      rse_id: row.id,
+      bytes: f.bytes,
+      md5: f.md5 ? f.md5.toLowerCase() : null,
+      adler32: f.adler32 ? f.adler32.toLowerCase() : null,
+      path: paths.get(k) ?? f.path ?? null,
+      state: stateCode(f.state),
+      created_at: t,
+      updated_at: t,
+    };
+    // lock_cnt and tombstone keep their column defaults unless some file sets them.
+    if (extra) {
+      rep.lock_cnt = f.lock_cnt ?? 0;
+      rep.tombstone = f.tombstone ?? null;
     }
-    await insertFileDids(trx, fresh, o.account, t, o.maxParams);
-    // Files that already existed may already have a replica here: Rucio leaves those untouched.
-    const present = await existingReplicaKeys(trx, row.id, known, o.maxParams);
-    const newReplicas: Insertable<ReplicasTable>[] = [];
-    const extra = files.some((f) => f.lock_cnt !== undefined || f.tombstone);
-    for (const f of files) {
-      if (present.has(key(f.scope, f.name))) continue;
-      const rep: Record<string, unknown> = {
-        scope: f.scope,
-        name: f.name,
-        rse_id: row.id,
-        bytes: f.bytes,
-        md5: f.md5 ? f.md5.toLowerCase() : null,
-        adler32: f.adler32 ? f.adler32.toLowerCase() : null,
-        path: paths.get(key(f.scope, f.name)) ?? f.path ?? null,
-        state: stateCode(f.state),
-        created_at: t,
-        updated_at: t,
-      };
-      // lock_cnt and tombstone keep their column defaults unless some file sets them.
-      if (extra) {
-        rep.lock_cnt = f.lock_cnt ?? 0;
-        rep.tombstone = f.tombstone ?? null;
-      }
-      newReplicas.push(rep as Insertable<ReplicasTable>);
-    }
-    for (const part of chunks(newReplicas, rowsPerStatement(o.maxParams, extra ? 12 : 10))) {
-      await trx.insertInto('replicas').values(part).execute();
-    }
-    return { newDids: fresh.length, newReplicas: newReplicas.length };
-  });
+    newReplicas.push(rep);
+  }
+  await insertRows(trx, limits, 'replicas', newReplicas, { lock_cnt: 0 });
+  return { newDids: fresh.length, newReplicas: newReplicas.length };
 }
 
 /** Paths to store: from the PFN on non-deterministic RSEs (required there); PFNs checked on deterministic ones. */
@@ -299,11 +316,12 @@ async function insertFileDids(
   files: readonly ReplicaFile[],
   account: string,
   t: string,
-  maxParams: number,
+  limits: { maxParams: number; dialect: DialectName },
 ) {
   if (files.length === 0) return;
   // Only the columns that carry values: the flags (monotonic, hidden, availability, ...) take their
-  // column defaults, which keeps each row to 9 parameters and the statements few.
+  // column defaults, which keeps each row to 9 parameters and the statements few. The SQL is built
+  // directly (did-bulk.ts): kysely's builder allocates several objects per bound value.
   const withMeta = files.some((f) => f.meta && Object.keys(f.meta).length > 0);
   const rows = files.map((f) => {
     const row: Record<string, unknown> = {
@@ -322,12 +340,9 @@ async function insertFileDids(
       for (const k of TEXT_META) row[k] = typeof m[k] === 'string' ? m[k] : null;
       for (const k of INT_META) row[k] = typeof m[k] === 'number' ? m[k] : null;
     }
-    return row as Insertable<DidsTable>;
+    return row;
   });
-  const columns = withMeta ? 9 + TEXT_META.length + INT_META.length : 9;
-  for (const part of chunks(rows, rowsPerStatement(maxParams, columns))) {
-    await db.insertInto('dids').values(part).execute();
-  }
+  await insertRows(db, limits, 'dids', rows);
   // Free-form metadata keys (not DID columns) go to did_meta, as Rucio's JSON metadata plugin.
   const fixed = new Set<string>([...TEXT_META, ...INT_META]);
   const meta: { scope: string; name: string; key: string; value_json: string; value_num: number | null }[] =
@@ -344,9 +359,7 @@ async function insertFileDids(
       });
     }
   }
-  for (const part of chunks(meta, rowsPerStatement(maxParams, 5))) {
-    await db.insertInto('did_meta').values(part).execute();
-  }
+  await insertRows(db, limits, 'did_meta', meta);
 }
 
 async function existingReplicaKeys(

@@ -7,11 +7,11 @@ const FLUSH_BYTES = 64 * 1024;
 /** Batches serialized lines into ~64 kB chunks so 100k-row lists do not cost 100k socket writes. */
 async function* lines<T>(
   items: AsyncIterable<T> | Iterable<T>,
-  map: (item: T) => unknown,
+  line: (item: T) => string,
 ): AsyncGenerator<string> {
   let buf = '';
   for await (const item of items) {
-    buf += `${JSON.stringify(map(item))}\n`;
+    buf += `${line(item)}\n`;
     if (buf.length >= FLUSH_BYTES) {
       yield buf;
       buf = '';
@@ -30,7 +30,20 @@ export async function sendJsonStream<T>(
   map: (item: T) => unknown = (x) => x,
   contentType = 'application/x-json-stream',
 ): Promise<FastifyReply> {
-  const it = lines(items, map)[Symbol.asyncIterator]();
+  return sendJsonLines(reply, items, (x) => JSON.stringify(map(x)), contentType);
+}
+
+/**
+ * As sendJsonStream, with the JSON text of each item made by `line` (for hot lists whose lines are
+ * cheaper to build as strings than as objects handed to JSON.stringify).
+ */
+export async function sendJsonLines<T>(
+  reply: FastifyReply,
+  items: AsyncIterable<T> | Iterable<T>,
+  line: (item: T) => string,
+  contentType = 'application/x-json-stream',
+): Promise<FastifyReply> {
+  const it = lines(items, line)[Symbol.asyncIterator]();
   const first = await it.next();
   reply.header('Content-Type', contentType);
   // A Buffer, not '', so Fastify does not append a charset to the media type.

@@ -47,7 +47,7 @@ import {
   setMetadata,
 } from '../catalog/did-meta.js';
 import { parseLimit, searchDids, serverError } from '../catalog/did-search.js';
-import { checkDid, dynamicDepthOf, getDid, getDidRow, setStatus } from '../catalog/dids.js';
+import { checkDid, type Db, dynamicDepthOf, getDid, getDidRow, setStatus } from '../catalog/dids.js';
 import { addReplicas, type ReplicaFile } from '../catalog/replicas.js';
 import { checkScopeName } from '../catalog/scopes.js';
 import type { AppContext, Caller } from '../context.js';
@@ -175,28 +175,34 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     }));
 
   /**
-   * Registers the replicas of attachments that name an RSE, before the attach transaction (the
-   * replica module commits on its own): targets are checked first so a doomed attach registers
-   * nothing; a later failure (e.g. a concurrent close) leaves the replicas registered.
+   * Registers the replicas of attachments that name an RSE inside the attach transaction `trx`, so a
+   * failing attach registers nothing. Targets are checked first so the error is the attach's own.
    */
-  const registerReplicas = async (caller: Caller, attachments: AttachRequest[]) => {
+  const registerReplicas = async (trx: Db, caller: Caller, attachments: AttachRequest[]) => {
     const withRse = attachments.filter((a) => a.rse);
     if (withRse.length === 0) return;
-    await checkAttachTargets(db, withRse);
+    await checkAttachTargets(trx, withRse);
     for (const a of withRse) {
       await requireReplicaWrite(
-        db,
+        trx,
         caller,
         a.dids.map((d) => d.scope),
         `add file replicas on ${a.rse}`,
       );
-      await addReplicas(db, a.rse as string, replicaFiles(a.dids), {
+      await addReplicas(trx, a.rse as string, replicaFiles(a.dids), {
         account: caller.account,
         ignoreAvailability: false,
         maxParams,
       });
     }
   };
+
+  /** Rucio's attach_dids_to_dids, with the replicas of `rse` attachments, in one transaction. */
+  const attachAll = (caller: Caller, attachments: AttachRequest[], ignore: boolean) =>
+    db.transaction().execute(async (trx) => {
+      await registerReplicas(trx, caller, attachments);
+      return attachDids(trx, attachments, attachOpts(caller, ignore));
+    });
 
   // ---- static and parametric routes ------------------------------------------------------------
 
@@ -227,10 +233,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         attachments.map((a) => a.scope),
         'attach data identifiers',
       );
-      await registerReplicas(req.caller, attachments as AttachRequest[]);
-      await db
-        .transaction()
-        .execute((trx) => attachDids(trx, attachments as AttachRequest[], attachOpts(req.caller, ignore)));
+      await attachAll(req.caller, attachments as AttachRequest[], ignore);
       return reply.code(201).send('Created');
     },
   );
@@ -483,16 +486,7 @@ export async function didRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         case 'dids': {
           const b = validated(AttachBody, req.body);
           await scopeWrite(req.caller, [d.scope], 'attach data identifiers', d.name);
-          await registerReplicas(req.caller, [{ scope: d.scope, name: d.name, dids: b.dids, rse: b.rse }]);
-          await db
-            .transaction()
-            .execute((trx) =>
-              attachDids(
-                trx,
-                [{ scope: d.scope, name: d.name, dids: b.dids, rse: b.rse }],
-                attachOpts(req.caller, false),
-              ),
-            );
+          await attachAll(req.caller, [{ scope: d.scope, name: d.name, dids: b.dids, rse: b.rse }], false);
           return reply.code(201).send('Created');
         }
         case 'meta': {

@@ -8,7 +8,7 @@ import {
   UpdateReplicasBody,
 } from '@oxbow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ListReplicasOptions, listReplicas, metalink } from '../catalog/replica-list.js';
+import { type ListReplicasOptions, listedFileJson, listReplicas, metalink } from '../catalog/replica-list.js';
 import {
   addReplicas,
   deleteReplicas,
@@ -20,7 +20,7 @@ import {
 import type { AppContext } from '../context.js';
 import { invalidObject, invalidValue } from '../errors.js';
 import { parseScopeName, rawPathAfter } from '../http/did-path.js';
-import { sendJsonStream } from '../http/json-stream.js';
+import { sendJsonLines, sendJsonStream } from '../http/json-stream.js';
 import { perm, requireReplicaWrite } from '../permissions/policy.js';
 
 const JSON_STREAM = 'application/x-json-stream';
@@ -98,7 +98,7 @@ function sendListing(
   const files = listReplicas(ctx.catalog, { ...o, allSchemes: asMetalink && !o.schemes?.length });
   if (asMetalink)
     return sendText(reply, metalink(files, getRoute ? 'atlas' : 'generic', !getRoute), METALINK);
-  return sendJsonStream(reply, files);
+  return sendJsonLines(reply, files, listedFileJson);
 }
 
 /** Registers the replicas routes. */
