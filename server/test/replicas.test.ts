@@ -1,5 +1,5 @@
 import t from 'tap';
-import { type ListedFile, listedFileJson } from '../src/catalog/replica-list.js';
+import { type ListedFile, listedFileJson, listReplicas } from '../src/catalog/replica-list.js';
 import type { TestServer } from '../src/testing/server.js';
 import { forEachDialect, jsonLines } from './support/dialects.js';
 
@@ -902,6 +902,13 @@ forEachDialect(t, 'bulk registration and a dataset larger than one page', async 
   t.ok(
     r.files.every((f, i) => Object.keys(f.rses).length === (i % 2 === 0 ? 2 : 1)),
     'both RSEs where both hold a copy',
+  );
+  const objects: string[] = [];
+  for await (const f of listReplicas(s.catalog, { dids: [{ scope: 'tr', name: 'big' }] }))
+    objects.push(JSON.stringify(f));
+  t.ok(
+    r.r.body === `${objects.join('\n')}\n`,
+    'the JSON lines are exactly JSON.stringify of the listed files (string-built lines agree)',
   );
   const g = await call(s, 'GET', '/replicas/tr/run1/f000007.root');
   t.equal((jsonLines(g.body) as Listed[])[0]!.name, 'run1/f000007.root', 'names with slashes');

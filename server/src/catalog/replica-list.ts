@@ -5,11 +5,12 @@
  *
  * - PostgreSQL: one recursive query, read through a cursor (the pool's other connections stay free).
  * - SQLite: the embedded catalog has a single connection, so a long cursor would block every other
- *   request while a slow client reads. The resolved files go into a temporary table instead, and
- *   replicas are read in keyset pages of PAGE files, releasing the connection between pages.
+ *   request while a slow client reads. Replicas are read in keyset pages of PAGE files, releasing the
+ *   connection between pages: one dataset straight from its contents, anything else from a temporary
+ *   table of the resolved files.
  */
 import { randomBytes } from 'node:crypto';
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { CatalogDb } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { sortingAlgorithmNotSupported } from '../errors.js';
@@ -25,7 +26,7 @@ import { protocolInfo } from './rse-protocols.js';
 import { loadRseSnapshots, type RseSnapshot, selectByExpression } from './rses.js';
 
 type Db = Kysely<Database>;
-const PAGE = 5000;
+const PAGE = 1000;
 const SORTS = new Set(['geoip', 'custom_table', 'random']);
 
 /** Options of listReplicas (Rucio's list_replicas arguments). */
@@ -150,17 +151,6 @@ function treeCte(dids: readonly { scope: string; name: string }[]): RawBuilder<u
     )`;
 }
 
-/** The replica join of a files set `f` (columns scope, name, direct), ordered by scope, name. */
-function replicaJoin(files: RawBuilder<unknown>, filter: RawBuilder<unknown>): RawBuilder<Row> {
-  return sql<Row>`SELECT f.scope AS scope, f.name AS name, f.direct AS direct,
-      d.bytes AS d_bytes, d.md5 AS d_md5, d.adler32 AS d_adler32,
-      r.rse_id AS rse_id, r.bytes AS bytes, r.md5 AS md5, r.adler32 AS adler32, r.path AS path, r.state AS state
-    FROM ${files} f
-    LEFT JOIN replicas r ON r.scope = f.scope AND r.name = f.name AND ${filter}
-    LEFT JOIN dids d ON f.direct = 1 AND d.scope = f.scope AND d.name = f.name
-    ORDER BY f.scope, f.name`;
-}
-
 /** Input DIDs in chunks small enough for one statement's parameters. */
 function didChunks<T>(dids: readonly T[], maxParams: number): T[][] {
   const size = Math.max(1, Math.floor((maxParams - 100) / 2));
@@ -174,7 +164,11 @@ function didChunks<T>(dids: readonly T[], maxParams: number): T[][] {
  * producer waits for the consumer, so memory stays bounded); the connection is released at the end
  * or when the consumer stops early.
  */
-async function* onOneConnection<T>(db: Db, produce: (conn: Db) => AsyncIterable<T>): AsyncGenerator<T> {
+async function* onOneConnection<T>(
+  db: Db,
+  produce: (conn: Db) => AsyncIterable<T>,
+  maxQueued: number,
+): AsyncGenerator<T> {
   let wake: (() => void) | undefined;
   const queue: T[] = [];
   let finished = false;
@@ -193,7 +187,7 @@ async function* onOneConnection<T>(db: Db, produce: (conn: Db) => AsyncIterable<
         if (stopped) break;
         queue.push(item);
         notify();
-        if (queue.length >= 2000) await new Promise<void>((r) => (resume = r));
+        if (queue.length >= maxQueued) await new Promise<void>((r) => (resume = r));
       }
     })
     .catch((err: unknown) => {
@@ -233,9 +227,11 @@ function postgresRows(
   // the recursive CTE (1 row for 100,000): with a plain join it picked a nested loop re-scanning every
   // replica of the RSE per file (quadratic: 20,000 files took 22 s). LATERAL subqueries fenced with
   // OFFSET 0 leave it one choice whatever the estimates: a primary-key lookup per file, in file order.
-  return onOneConnection<Row>(catalog.db, async function* (conn) {
-    for (const part of didChunks(dids, catalog.maxParams)) {
-      const query = sql<Row>`WITH RECURSIVE ${treeCte(part)}
+  return onOneConnection<Row[]>(
+    catalog.db,
+    async function* (conn) {
+      for (const part of didChunks(dids, catalog.maxParams)) {
+        const query = sql<Row>`WITH RECURSIVE ${treeCte(part)}
         SELECT f.scope AS scope, f.name AS name, f.direct AS direct,
           d.bytes AS d_bytes, d.md5 AS d_md5, d.adler32 AS d_adler32,
           r.rse_id AS rse_id, r.bytes AS bytes, r.md5 AS md5, r.adler32 AS adler32, r.path AS path, r.state AS state
@@ -249,52 +245,133 @@ function postgresRows(
         LEFT JOIN LATERAL (SELECT bytes, md5, adler32 FROM dids
           WHERE f.direct = 1 AND scope = f.scope AND name = f.name OFFSET 0) d ON true
         ORDER BY f.scope, f.name`;
-      for await (const chunk of conn.getExecutor().stream(query.compile(conn), 2000)) {
-        yield* chunk.rows as Row[];
+        for await (const chunk of conn.getExecutor().stream(query.compile(conn), 2000)) {
+          if (chunk.rows.length > 0) yield chunk.rows as Row[];
+        }
       }
+    },
+    2,
+  );
+}
+
+/** Columns of a listing page, in `Row` order (read as arrays: better-sqlite3 builds objects slowly). */
+const PAGE_COLUMNS = `f.scope, f.name, f.direct, d.bytes, d.md5, d.adler32,
+  r.rse_id, r.bytes, r.md5, r.adler32, r.path, r.state`;
+
+function rowOf(a: unknown[]): Row {
+  return {
+    scope: a[0] as string,
+    name: a[1] as string,
+    direct: a[2] as number,
+    d_bytes: a[3] as number | null,
+    d_md5: a[4] as string | null,
+    d_adler32: a[5] as string | null,
+    rse_id: a[6] as string | null,
+    bytes: a[7] as number | null,
+    md5: a[8] as string | null,
+    adler32: a[9] as string | null,
+    path: a[10] as string | null,
+    state: a[11] as string | null,
+  };
+}
+
+/**
+ * Pages of the replica join over a files source (a subquery with `?` placeholders taking `before`,
+ * then the keyset `(scope, name) > (?, ?)`), PAGE files at a time in (scope, name) order. The
+ * connection is held for one page at a time only.
+ */
+async function* sqlitePages(
+  catalog: CatalogDb,
+  source: string,
+  before: unknown[],
+  filter: RawBuilder<unknown>,
+  direct: boolean,
+): AsyncGenerator<Row[]> {
+  const db = catalog.db;
+  const f = filter.compile(db);
+  // DID columns only matter for files named directly in the request.
+  const dids = direct
+    ? 'LEFT JOIN dids d ON f.direct = 1 AND d.scope = f.scope AND d.name = f.name'
+    : 'LEFT JOIN (SELECT NULL AS bytes, NULL AS md5, NULL AS adler32) d ON 1 = 0';
+  const text = `SELECT ${PAGE_COLUMNS} FROM (${source}) f
+    LEFT JOIN replicas r ON r.scope = f.scope AND r.name = f.name AND ${f.sql}
+    ${dids}
+    ORDER BY f.scope, f.name`;
+  const raw = catalog.sqlite;
+  const stmt = raw ? raw.prepare(text).raw(true) : undefined;
+  // Every scope is a non-empty string, so ('', '') is before the first file.
+  let after: [string, string] = ['', ''];
+  for (;;) {
+    const params = [...before, after[0], after[1], ...f.parameters];
+    const rows = stmt
+      ? await db.connection().execute(async () => (stmt.all(params) as unknown[][]).map(rowOf))
+      : (await db.executeQuery<Row>(CompiledQuery.raw(text, params))).rows;
+    if (rows.length === 0) return;
+    yield rows;
+    const last = rows[rows.length - 1]!;
+    after = [last.scope, last.name];
+    let files = 0;
+    let prev = '';
+    for (const r of rows) {
+      const k = `${r.scope}\u0000${r.name}`;
+      if (k !== prev) files++;
+      prev = k;
     }
-  });
+    if (files < PAGE) return;
+  }
 }
 
 async function* sqliteRows(
   catalog: CatalogDb,
   dids: { scope: string; name: string }[],
   filter: RawBuilder<unknown>,
-) {
+): AsyncGenerator<Row[]> {
   const db = catalog.db;
-  const table = sql.raw(`temp.oxbow_list_${randomBytes(8).toString('hex')}`);
-  await sql`CREATE TABLE ${table} (scope TEXT NOT NULL, name TEXT NOT NULL, direct INTEGER NOT NULL, PRIMARY KEY (scope, name)) WITHOUT ROWID`.execute(
+  if (dids.length === 1) {
+    // The common case, one dataset: its files are read straight off the contents primary key (a
+    // dataset holds only files), with no temporary table to fill first.
+    const did = await db
+      .selectFrom('dids')
+      .select('did_type')
+      .where('scope', '=', dids[0]!.scope)
+      .where('name', '=', dids[0]!.name)
+      .executeTakeFirst();
+    if (did?.did_type === 'D' || did?.did_type === 'DATASET') {
+      yield* sqlitePages(
+        catalog,
+        `SELECT child_scope AS scope, child_name AS name, 0 AS direct FROM contents
+          WHERE scope = ? AND name = ? AND (child_scope, child_name) > (?, ?)
+          ORDER BY child_scope, child_name LIMIT ${PAGE}`,
+        [dids[0]!.scope, dids[0]!.name],
+        filter,
+        false,
+      );
+      return;
+    }
+  }
+  const table = `temp.oxbow_list_${randomBytes(8).toString('hex')}`;
+  const t = sql.raw(table);
+  await sql`CREATE TABLE ${t} (scope TEXT NOT NULL, name TEXT NOT NULL, direct INTEGER NOT NULL, PRIMARY KEY (scope, name)) WITHOUT ROWID`.execute(
     db,
   );
   try {
     for (const part of didChunks(dids, catalog.maxParams)) {
       await sql`WITH RECURSIVE ${treeCte(part)}
-        INSERT OR IGNORE INTO ${table} (scope, name, direct)
+        INSERT OR IGNORE INTO ${t} (scope, name, direct)
         SELECT scope, name, 0 FROM tree WHERE child_type IN (${inList(FILE_TYPES)})`.execute(db);
-      await sql`INSERT INTO ${table} (scope, name, direct)
+      await sql`INSERT INTO ${t} (scope, name, direct)
         SELECT scope, name, 1 FROM dids WHERE did_type IN (${inList(FILE_TYPES)}) AND ${didCondition('scope', 'name', part)}
         ON CONFLICT (scope, name) DO UPDATE SET direct = 1`.execute(db);
     }
-    let after: { scope: string; name: string } | undefined;
-    for (;;) {
-      const keyset = after ? sql`WHERE (scope, name) > (${after.scope}, ${after.name})` : sql``;
-      const files = sql`(SELECT scope, name, direct FROM ${table} ${keyset} ORDER BY scope, name LIMIT ${PAGE})`;
-      const { rows } = await replicaJoin(files, filter).execute(db);
-      if (rows.length === 0) break;
-      yield* rows;
-      const last = rows[rows.length - 1]!;
-      after = { scope: last.scope, name: last.name };
-      let files_ = 0;
-      let prev = '';
-      for (const r of rows) {
-        const k = `${r.scope}\u0000${r.name}`;
-        if (k !== prev) files_++;
-        prev = k;
-      }
-      if (files_ < PAGE) break;
-    }
+    yield* sqlitePages(
+      catalog,
+      `SELECT scope, name, direct FROM ${table} WHERE (scope, name) > (?, ?) ORDER BY scope, name LIMIT ${PAGE}`,
+      [],
+      filter,
+      true,
+    );
   } finally {
-    await sql`DROP TABLE IF EXISTS ${table}`.execute(db).catch(() => {});
+    await sql`DROP TABLE IF EXISTS ${t}`.execute(db).catch(() => {});
   }
 }
 
@@ -308,17 +385,24 @@ async function parentsOf(db: Db, scope: string, name: string): Promise<string[]>
   return rows.map((r) => `${r.scope}:${r.name}`);
 }
 
-/** Groups consecutive rows of the same file. */
-async function* groups(rows: AsyncIterable<Row>): AsyncGenerator<Row[]> {
+/**
+ * Groups consecutive rows of the same file, a page at a time (one async step per page rather than per
+ * row keeps 100,000-file listings cheap); a file whose rows straddle two pages is held back until the next.
+ */
+async function* groups(pages: AsyncIterable<Row[]>): AsyncGenerator<Row[][]> {
   let cur: Row[] = [];
-  for await (const r of rows) {
-    if (cur.length > 0 && (cur[0]!.scope !== r.scope || cur[0]!.name !== r.name)) {
-      yield cur;
-      cur = [];
+  for await (const page of pages) {
+    const out: Row[][] = [];
+    for (const r of page) {
+      if (cur.length > 0 && (cur[0]!.scope !== r.scope || cur[0]!.name !== r.name)) {
+        out.push(cur);
+        cur = [];
+      }
+      cur.push(r);
     }
-    cur.push(r);
+    if (out.length > 0) yield out;
   }
-  if (cur.length > 0) yield cur;
+  if (cur.length > 0) yield [cur];
 }
 
 function shuffle<T>(a: T[]): T[] {
@@ -335,6 +419,98 @@ function shuffle<T>(a: T[]): T[] {
  * filters. Files come in (scope, name) order; unknown DIDs are skipped, as Rucio does.
  */
 export async function* listReplicas(catalog: CatalogDb, o: ListReplicasOptions): AsyncGenerator<ListedFile> {
+  for await (const batch of listReplicaBatches(catalog, o)) yield* batch;
+}
+
+/** listReplicas in non-empty batches of files (what the JSON-lines view consumes). */
+export async function* listReplicaBatches(
+  catalog: CatalogDb,
+  o: ListReplicasOptions,
+): AsyncGenerator<ListedFile[]> {
+  const listing = await openListing(catalog, o);
+  if (!listing) return;
+  const batches = buildFiles(catalog.db, groups(listing.rows), listing.plans, o);
+  if (!o.nrandom) {
+    yield* batches;
+    return;
+  }
+  // Reservoir sampling: nrandom files with bounded memory, whatever the dataset size.
+  const picked: ListedFile[] = [];
+  let n = 0;
+  for await (const batch of batches) {
+    for (const f of batch) {
+      n++;
+      if (picked.length < o.nrandom) picked.push(f);
+      else {
+        const j = Math.floor(Math.random() * n);
+        if (j < o.nrandom) picked[j] = f;
+      }
+    }
+  }
+  if (picked.length > 0) yield picked;
+}
+
+/**
+ * The listing as JSON lines, one string of `\n`-separated documents per non-empty batch, each line
+ * exactly JSON.stringify of the file listReplicas gives. A file with one replica read through one
+ * door (the usual case) is written straight from its row, without the intermediate objects.
+ */
+export async function* listReplicaJsonLines(
+  catalog: CatalogDb,
+  o: ListReplicasOptions,
+): AsyncGenerator<string> {
+  if (o.nrandom || o.resolveParents) {
+    for await (const batch of listReplicaBatches(catalog, o)) yield batch.map(listedFileJson).join('\n');
+    return;
+  }
+  const listing = await openListing(catalog, o);
+  if (!listing) return;
+  const { plans } = listing;
+  // The PFN attributes of each single-door RSE, serialized once per listing.
+  const tails = new Map<string, { rse: string; pfnTail: string }>();
+  for (const [id, plan] of plans) {
+    if (plan.doors.length !== 1) continue;
+    const { snap, doors } = plan;
+    tails.set(id, {
+      rse: q(snap.rse),
+      pfnTail: `:{"rse_id":${q(snap.id)},"rse":${q(snap.rse)},"type":${q(snap.record.rse_type)},"volatile":${snap.record.volatile === 1},"domain":${q(doors[0]!.domain)},"priority":1,"client_extract":false}`,
+    });
+  }
+  for await (const page of groups(listing.rows)) {
+    let out = '';
+    for (const g of page) {
+      let line: string | undefined;
+      const r = g[0]!;
+      const tail = g.length === 1 && r.direct !== 1 && r.rse_id !== null ? tails.get(r.rse_id) : undefined;
+      const plan = tail && plans.get(r.rse_id!)!;
+      let path: string | undefined = r.path ? r.path : undefined;
+      if (plan && path === undefined && plan.snap.record.deterministic === 1) {
+        try {
+          path = deterministicRsePath(r.scope, r.name, plan.snap.attributes.lfn2pfn_algorithm);
+        } catch {
+          path = undefined;
+        }
+      }
+      if (tail && plan && path !== undefined) {
+        const pfn = q(buildPfn(plan.doors[0]!.protocol, path));
+        const bytes = r.bytes === null ? 'null' : q(Number(r.bytes));
+        line = `{"scope":${q(r.scope)},"name":${q(r.name)},"bytes":${bytes},"md5":${qn(r.md5)},"adler32":${qn(r.adler32)},"pfns":{${pfn}${tail.pfnTail}},"rses":{${tail.rse}:[${pfn}]},"states":{${tail.rse}:${q(stateName(r.state ?? ''))}}}`;
+      } else {
+        const file = buildFile(g, plans, o);
+        if (file) line = listedFileJson(file);
+      }
+      if (line === undefined) continue;
+      out += out ? `\n${line}` : line;
+    }
+    if (out) yield out;
+  }
+}
+
+/** The RSE read plans and the row source of a listing; undefined when no DID is asked for. */
+async function openListing(
+  catalog: CatalogDb,
+  o: ListReplicasOptions,
+): Promise<{ plans: Map<string, RseReadPlan>; rows: AsyncIterable<Row[]> } | undefined> {
   const db = catalog.db;
   if (o.sort && !SORTS.has(o.sort))
     throw sortingAlgorithmNotSupported(
@@ -347,7 +523,7 @@ export async function* listReplicas(catalog: CatalogDb, o: ListReplicasOptions):
     seen.add(k);
     return true;
   });
-  if (dids.length === 0) return;
+  if (dids.length === 0) return undefined;
 
   let rses = await loadRseSnapshots(db);
   if (o.rseExpression) rses = selectByExpression(o.rseExpression, rses);
@@ -384,92 +560,91 @@ export async function* listReplicas(catalog: CatalogDb, o: ListReplicasOptions):
   const filter = sql.join(filters, sql` AND `);
   const rows =
     catalog.dialect === 'postgres' ? postgresRows(catalog, dids, filter) : sqliteRows(catalog, dids, filter);
-
-  const files = buildFiles(db, groups(rows), plans, o);
-  if (!o.nrandom) {
-    yield* files;
-    return;
-  }
-  // Reservoir sampling: nrandom files with bounded memory, whatever the dataset size.
-  const picked: ListedFile[] = [];
-  let n = 0;
-  for await (const f of files) {
-    n++;
-    if (picked.length < o.nrandom) picked.push(f);
-    else {
-      const j = Math.floor(Math.random() * n);
-      if (j < o.nrandom) picked[j] = f;
-    }
-  }
-  yield* picked;
+  return { plans, rows };
 }
 
 async function* buildFiles(
   db: Db,
-  fileGroups: AsyncIterable<Row[]>,
+  pages: AsyncIterable<Row[][]>,
   plans: Map<string, RseReadPlan>,
   o: ListReplicasOptions,
-): AsyncGenerator<ListedFile> {
-  for await (const g of fileGroups) {
-    const first = g[0]!;
-    const direct = first.direct === 1;
-    const withReplica = g.filter((r) => r.rse_id !== null);
-    if (!direct && withReplica.length === 0) continue;
-    const src = direct
-      ? { bytes: first.d_bytes, md5: first.d_md5, adler32: first.d_adler32 }
-      : withReplica[0]!;
-    const file: ListedFile = {
-      scope: first.scope,
-      name: first.name,
-      bytes: src.bytes === null ? null : Number(src.bytes),
-      md5: src.md5,
-      adler32: src.adler32,
-      pfns: {},
-      rses: {},
-      states: {},
-    };
-    if (o.resolveParents) file.parents = await parentsOf(db, first.scope, first.name);
-    const found: { pfn: string; v: ListedPfn }[] = [];
-    const paths = new Map<unknown, string>();
-    for (const r of withReplica) {
-      const plan = plans.get(r.rse_id!);
-      if (!plan) continue;
-      file.states[plan.snap.rse] = stateName(r.state ?? '');
-      let path: string | undefined;
-      if (r.path) path = r.path;
-      else if (plan.snap.record.deterministic === 1) {
-        const algo = plan.snap.attributes.lfn2pfn_algorithm;
-        path = paths.get(algo);
-        if (path === undefined) {
-          try {
-            path = deterministicRsePath(first.scope, first.name, algo);
-          } catch {
-            path = undefined;
-          }
-          if (path !== undefined) paths.set(algo, path);
+): AsyncGenerator<ListedFile[]> {
+  for await (const page of pages) {
+    const out: ListedFile[] = [];
+    for (const g of page) {
+      const file = buildFile(g, plans, o);
+      if (!file) continue;
+      if (o.resolveParents) file.parents = await parentsOf(db, file.scope, file.name);
+      out.push(file);
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+/** One file of the listing from its rows; undefined for a file found in a collection without any replica. */
+function buildFile(
+  g: Row[],
+  plans: Map<string, RseReadPlan>,
+  o: ListReplicasOptions,
+): ListedFile | undefined {
+  const first = g[0]!;
+  const direct = first.direct === 1;
+  // Most files have one row: no per-file arrays or maps unless there are several replicas.
+  const withReplica = g.length === 1 ? (first.rse_id === null ? [] : g) : g.filter((r) => r.rse_id !== null);
+  if (!direct && withReplica.length === 0) return undefined;
+  const src = direct ? undefined : withReplica[0]!;
+  const bytes = src ? src.bytes : first.d_bytes;
+  const file: ListedFile = {
+    scope: first.scope,
+    name: first.name,
+    bytes: bytes === null ? null : Number(bytes),
+    md5: src ? src.md5 : first.d_md5,
+    adler32: src ? src.adler32 : first.d_adler32,
+    pfns: {},
+    rses: {},
+    states: {},
+  };
+  const found: { pfn: string; v: ListedPfn }[] = [];
+  // Deterministic path per lfn2pfn algorithm, computed once per file (md5 of scope:name).
+  let paths: Map<unknown, string> | undefined;
+  for (const r of withReplica) {
+    const plan = plans.get(r.rse_id!);
+    if (!plan) continue;
+    file.states[plan.snap.rse] = stateName(r.state ?? '');
+    let path: string | undefined;
+    if (r.path) path = r.path;
+    else if (plan.snap.record.deterministic === 1) {
+      const algo = plan.snap.attributes.lfn2pfn_algorithm;
+      path = paths?.get(algo);
+      if (path === undefined) {
+        try {
+          path = deterministicRsePath(first.scope, first.name, algo);
+        } catch {
+          path = undefined;
         }
-      }
-      // A non-deterministic replica without a path has no PFN (Rucio logs ReplicaNotFound and goes on).
-      if (path === undefined) continue;
-      for (const door of plan.doors) {
-        const pfn = buildPfn(door.protocol, path);
-        found.push({
-          pfn,
-          v: {
-            rse_id: plan.snap.id,
-            rse: plan.snap.rse,
-            type: plan.snap.record.rse_type,
-            volatile: plan.snap.record.volatile === 1,
-            domain: door.domain,
-            priority: door.priority,
-            client_extract: false,
-          },
-        });
+        if (path !== undefined) (paths ??= new Map()).set(algo, path);
       }
     }
-    if (found.length > 0) orderPfns(file, found, o);
-    yield file;
+    // A non-deterministic replica without a path has no PFN (Rucio logs ReplicaNotFound and goes on).
+    if (path === undefined) continue;
+    for (const door of plan.doors) {
+      const pfn = buildPfn(door.protocol, path);
+      found.push({
+        pfn,
+        v: {
+          rse_id: plan.snap.id,
+          rse: plan.snap.rse,
+          type: plan.snap.record.rse_type,
+          volatile: plan.snap.record.volatile === 1,
+          domain: door.domain,
+          priority: door.priority,
+          client_extract: false,
+        },
+      });
+    }
   }
+  if (found.length > 0) orderPfns(file, found, o);
+  return file;
 }
 
 /**

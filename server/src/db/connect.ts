@@ -16,6 +16,12 @@ export interface CatalogDb {
   dialect: DialectName;
   /** Largest number of bound parameters one statement may carry on this engine. */
   maxParams: number;
+  /**
+   * SQLite only: the better-sqlite3 handle behind `db`, for hot reads that need its row-array mode.
+   * Use it only inside `db.connection().execute(…)`, which keeps every other query (and any open
+   * transaction) off the single connection meanwhile.
+   */
+  sqlite?: SQLite.Database;
   close(): Promise<void>;
 }
 
@@ -57,7 +63,7 @@ export async function openCatalog(opts: OpenOptions): Promise<CatalogDb> {
     sqlite.pragma('busy_timeout = 10000');
     sqlite.pragma('cache_size = -65536');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) });
-    catalog = { db, dialect: 'sqlite', maxParams: 32000, close: () => db.destroy() };
+    catalog = { db, dialect: 'sqlite', maxParams: 32000, sqlite, close: () => db.destroy() };
   }
   await migrate(catalog.db);
   return catalog;

@@ -8,7 +8,12 @@ import {
   UpdateReplicasBody,
 } from '@oxbow/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ListReplicasOptions, listedFileJson, listReplicas, metalink } from '../catalog/replica-list.js';
+import {
+  type ListReplicasOptions,
+  listReplicaJsonLines,
+  listReplicas,
+  metalink,
+} from '../catalog/replica-list.js';
 import {
   addReplicas,
   deleteReplicas,
@@ -95,10 +100,15 @@ function sendListing(
   getRoute: boolean,
 ) {
   const asMetalink = wantsMetalink(req.headers.accept);
-  const files = listReplicas(ctx.catalog, { ...o, allSchemes: asMetalink && !o.schemes?.length });
+  const opts = { ...o, allSchemes: asMetalink && !o.schemes?.length };
   if (asMetalink)
-    return sendText(reply, metalink(files, getRoute ? 'atlas' : 'generic', !getRoute), METALINK);
-  return sendJsonLines(reply, files, listedFileJson);
+    return sendText(
+      reply,
+      metalink(listReplicas(ctx.catalog, opts), getRoute ? 'atlas' : 'generic', !getRoute),
+      METALINK,
+    );
+  // One string per batch of files: batches are never empty, so no blank line appears.
+  return sendJsonLines(reply, listReplicaJsonLines(ctx.catalog, opts), (lines) => lines);
 }
 
 /** Registers the replicas routes. */
