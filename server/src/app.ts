@@ -64,7 +64,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
       reply.header('Access-Control-Allow-Headers', req.headers['access-control-request-headers']);
     }
     const cfg = req.routeOptions.config;
+    // The API documentation (Swagger UI and its assets) is public like /api/openapi.json.
     if (req.method === 'OPTIONS' || cfg?.public || req.routeOptions.url === undefined) return;
+    if (req.routeOptions.url.startsWith('/api/docs')) return;
     const produces = cfg?.produces;
     if (produces && !acceptable(req.headers.accept, produces)) {
       return sendError(

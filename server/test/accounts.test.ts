@@ -192,6 +192,13 @@ forEachDialect(t, 'auth, accounts, scopes, identities', async (t, s) => {
   const nf = await app.inject({ url: '/nothing/here', headers: H });
   t.equal(nf.statusCode, 404);
   t.ok(JSON.parse(nf.body).ExceptionClass);
+  // API documentation is public: the OpenAPI document and the Swagger UI page
+  const openapi = await app.inject({ url: '/api/openapi.json' });
+  t.equal(openapi.statusCode, 200);
+  t.ok(JSON.parse(openapi.body).paths['/accounts/{account}'], 'OpenAPI lists the account routes');
+  const docs = await app.inject({ url: '/api/docs/' });
+  t.equal(docs.statusCode, 200);
+  t.match(docs.body, /swagger/i);
   // ping is public
   t.match(JSON.parse((await app.inject({ url: '/ping' })).body), { version: String });
 });
