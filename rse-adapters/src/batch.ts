@@ -15,7 +15,7 @@ import type {
   StorageAdapter,
   WriteResult,
 } from './types.js';
-import { tempSuffix } from './verify.js';
+import { TEMP_MARK, tempSuffix } from './verify.js';
 
 /** Uploads local files through adapter.write(), a bounded number at a time. */
 export async function putFilesGeneric(
@@ -76,7 +76,7 @@ export async function commitDownload(tmp: string, item: GetItem, got: StreamChec
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       // Different file system: copy next to the target, then rename there (still atomic for readers).
-      const near = `${item.localPath}.oxbow-part-${tempSuffix()}`;
+      const near = `${item.localPath}${TEMP_MARK}${tempSuffix()}`;
       try {
         await copyFile(tmp, near);
         await rename(near, item.localPath);
@@ -101,7 +101,7 @@ export async function getFilesGeneric(
   return Promise.all(
     items.map((it) =>
       limit(async (): Promise<BatchResult<GetResult>> => {
-        const tmp = `${it.localPath}.oxbow-part-${tempSuffix()}`;
+        const tmp = `${it.localPath}${TEMP_MARK}${tempSuffix()}`;
         try {
           await mkdir(dirname(it.localPath), { recursive: true });
           const sums = createChecksumStream({ md5: opts.computeMd5 });

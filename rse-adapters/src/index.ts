@@ -16,4 +16,5 @@ export { createS3Adapter, type S3Adapter, type S3Options } from './s3/adapter.js
 export { type AwsCredentials, presignUrl, signS3Request } from './s3/sigv4.js';
 export { orderProtocols, type ProtocolFilter, priorityOf, selectProtocol } from './select.js';
 export * from './types.js';
+export { TEMP_MARK } from './verify.js';
 export { createWebdavAdapter, httpScheme, toHttpUrl } from './webdav/adapter.js';

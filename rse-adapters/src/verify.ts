@@ -79,6 +79,15 @@ export function verifyStored(
     );
 }
 
+/** Marker in the names of temporary (not yet verified) files; list() hides them and clean-ups look for it. */
+export const TEMP_MARK = '.oxbow-part-';
+
+/** Hidden temporary sibling of a relative path: `dir/.name.oxbow-part-SUFFIX`. */
+export function tempSibling(rel: string): string {
+  const slash = rel.lastIndexOf('/');
+  return `${rel.slice(0, slash + 1)}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+}
+
 /** Unique suffix for temporary upload names (never collides between concurrent writers). */
 export function tempSuffix(): string {
   return `${process.pid.toString(36)}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;

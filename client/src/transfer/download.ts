@@ -20,6 +20,7 @@ import {
   type RseProtocol,
   type StorageAdapter,
   StorageError,
+  TEMP_MARK,
   toRelativePath,
   toStorageError,
 } from '@oxbow/rse-adapters';
@@ -257,7 +258,7 @@ export async function downloadDids(
   const streamOne = async (item: Item, c: Candidate) => {
     let protocol: RseProtocol | undefined;
     const r = item.result;
-    const tmp = `${r.localPath}.oxbow-part-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const tmp = `${r.localPath}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const counter = byteCounter((b) => emit({ type: 'bytes', bytes: b }));
     try {
       const target = await resolveCandidate(c);

@@ -20,10 +20,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, tempSuffix, verifyStreamed } from '../verify.js';
-
-/** Marker in temporary upload names; list() hides such files. */
-const TEMP_MARK = '.oxbow-part-';
+import { checkWriteOptions, TEMP_MARK, tempSuffix, verifyStreamed } from '../verify.js';
 
 /** Options specific to the posix adapter. */
 export interface PosixOptions extends AdapterOptions {

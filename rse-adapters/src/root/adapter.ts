@@ -35,11 +35,8 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, tempSuffix, verifyStored, verifyStreamed } from '../verify.js';
+import { checkWriteOptions, TEMP_MARK, tempSibling, verifyStored, verifyStreamed } from '../verify.js';
 import { runTool, XrdfsSession, xrdEnv, xrdError } from './xrd.js';
-
-/** Marker in temporary upload names; list() hides such files. */
-const TEMP_MARK = '.oxbow-part-';
 
 /** Options specific to the root adapter. */
 export interface RootOptions extends AdapterOptions {
@@ -207,8 +204,7 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
     checkWriteOptions(opts, rel);
     if (!rel) throw new StorageError('INVALID_ARGUMENT', 'write: empty path', { target: path });
     throwIfAborted(opts.signal, rel);
-    const slash = rel.lastIndexOf('/');
-    const tmp = `${rel.slice(0, slash + 1)}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+    const tmp = tempSibling(rel);
     serverPath(rel);
     if (opts.overwrite === false && (await exists(rel, opts)))
       throw new StorageError('ALREADY_EXISTS', `write ${rel}: exists and overwrite is false`, {
@@ -325,8 +321,7 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
       });
     if (opts.overwrite === false && (await exists(rel, opts)))
       throw new StorageError('ALREADY_EXISTS', `tpc ${rel}: exists and overwrite is false`, { target: rel });
-    const slash = rel.lastIndexOf('/');
-    const tmp = `${rel.slice(0, slash + 1)}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+    const tmp = tempSibling(rel);
     try {
       const r = await runTool('xrdcp', ['-s', '-f', '--tpc', 'only', sourcePfn, urlOf(tmp)], env, {
         signal: opts.signal,
@@ -408,8 +403,7 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
                   throw new StorageError('ALREADY_EXISTS', `write ${rel}: exists and overwrite is false`, {
                     target: rel,
                   });
-                const slash = rel.lastIndexOf('/');
-                const tmp = `${rel.slice(0, slash + 1)}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+                const tmp = tempSibling(rel);
                 small.push({ i, rel, tmp, sums });
               } catch (err) {
                 fail(i, err);

@@ -28,11 +28,8 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, tempSuffix, verifyStored, verifyStreamed } from '../verify.js';
+import { checkWriteOptions, TEMP_MARK, tempSuffix, verifyStored, verifyStreamed } from '../verify.js';
 import { parseDigestHeader, parseMultistatus } from './multistatus.js';
-
-/** Marker in temporary upload names; list() hides such files. */
-const TEMP_MARK = '.oxbow-part-';
 
 /** HTTP scheme a WebDAV protocol scheme travels over. */
 export function httpScheme(scheme: string): 'http' | 'https' {

@@ -17,6 +17,7 @@ import {
   type RseProtocol,
   type StorageAdapter,
   StorageError,
+  TEMP_MARK,
 } from '@oxbow/rse-adapters';
 import pLimit from 'p-limit';
 import { deterministicRsePath } from '../catalog/rse-pfns.js';
@@ -64,9 +65,6 @@ interface RseEnd {
   adapters: Map<string, StorageAdapter>;
 }
 
-// Marker of the posix adapter's temporary names (`.NAME.oxbow-part-SUFFIX` next to NAME).
-const POSIX_TEMP_MARK = '.oxbow-part-';
-
 /**
  * Deletes temporary files a killed writer left next to `path` on a posix RSE. Only the holder of the
  * request's claim writes this name, so any such file is an orphan: the daemon that wrote it died (or
@@ -75,7 +73,7 @@ const POSIX_TEMP_MARK = '.oxbow-part-';
 export async function removeOrphanTemps(prefix: string, path: string): Promise<number> {
   const full = join(prefix, path);
   const dir = dirname(full);
-  const start = `.${basename(full)}${POSIX_TEMP_MARK}`;
+  const start = `.${basename(full)}${TEMP_MARK}`;
   let removed = 0;
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const n of names)
