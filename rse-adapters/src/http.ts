@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, DecoratorHandler, type Dispatcher } from 'undici';
 import type { Credentials } from './types.js';
 
 /** PEM certificates of a hashed CA directory (X509_CERT_DIR) plus an optional bundle file. */
@@ -64,7 +64,57 @@ export function createHttpAgent(opts: HttpAgentOptions): Dispatcher {
         if (err) callback(err, null);
         else callback(null, socket!);
       }),
-  });
+  }).compose((dispatch) => (options, handler) => dispatch(options, new NoPauseWhereUndiciCrashes(handler)));
+}
+
+/** undici's DecoratorHandler as it is at run time (its typings omit the forwarding methods). */
+type ForwardingHandler = new (
+  handler: Dispatcher.DispatchHandlers,
+) => {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+};
+
+/** Responses that close their connection are buffered whole (never paused) up to this size. */
+const CLOSE_BUFFER_MAX = 16 * 1024 * 1024;
+
+/**
+ * Works around undici < 8 (nodejs/undici#5360; fixed only in undici 8, which needs Node 22): when a
+ * response body is paused by backpressure and the server then closes the connection, undici throws
+ * an uncatchable AssertionError from the socket's 'end' handler and the process dies. That happens
+ * with a slow consumer when the answer says `Connection: close` (our ranged reads, a server's last
+ * request on a connection, a server dying mid-body). So the body is never paused on its last chunk,
+ * and a closing answer of known, bounded size is not paused at all (the bytes are in flight anyway).
+ */
+class NoPauseWhereUndiciCrashes extends (DecoratorHandler as unknown as ForwardingHandler) {
+  private left = -1;
+  private noPause = false;
+
+  override onHeaders(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean {
+    let closing = false;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1').toLowerCase();
+      if (name === 'content-length') this.left = Number(rawHeaders[i + 1].toString('latin1'));
+      else if (name === 'connection') closing = /\bclose\b/i.test(rawHeaders[i + 1].toString('latin1'));
+    }
+    if (!Number.isSafeInteger(this.left)) this.left = -1;
+    this.noPause = closing && this.left >= 0 && this.left <= CLOSE_BUFFER_MAX;
+    return super.onHeaders(statusCode, rawHeaders, resume, statusText);
+  }
+
+  override onData(chunk: Buffer): boolean {
+    const more = super.onData(chunk);
+    if (this.left >= 0) {
+      this.left -= chunk.length;
+      if (this.left <= 0) return true;
+    }
+    return this.noPause || more;
+  }
 }
 
 const REQUEST_HEAD = /^[A-Z]+ \S+ HTTP\/1\.1\r\n/;

@@ -2,7 +2,8 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Test } from 'tap';
@@ -191,6 +192,38 @@ export async function runConformance(t: Test, target: ConformanceTarget): Promis
         'zero length',
       );
       await a.delete(`${dir}/r.bin`);
+    }),
+  );
+
+  t.test('a slow reader gets every byte, whole and in ranges', async (t) =>
+    withAdapter(t, async (a) => {
+      // The producer (server, tool) finishes long before the consumer: the stream must not end or
+      // fail while bytes are still queued inside it.
+      const dir = fresh('slow');
+      const data = randomBuffer(3 * 1024 * 1024 + 7, 9);
+      await a.write(`${dir}/s.bin`, Readable.from([data]), { size: data.length, adler32: adler32(data) });
+      const slowly = async (r: Readable) => {
+        const parts: Buffer[] = [];
+        await pipeline(
+          r,
+          new Writable({
+            highWaterMark: 1024,
+            write(chunk: Buffer, _e, cb) {
+              parts.push(chunk);
+              setTimeout(cb, 2);
+            },
+          }),
+        );
+        return Buffer.concat(parts);
+      };
+      t.ok((await slowly(await a.read(`${dir}/s.bin`))).equals(data), 'whole file');
+      t.ok(
+        (await slowly(await a.read(`${dir}/s.bin`, { offset: 100_001, length: 2_000_000 }))).equals(
+          data.subarray(100_001, 2_100_001),
+        ),
+        'range',
+      );
+      await a.delete(`${dir}/s.bin`);
     }),
   );
 

@@ -145,6 +145,8 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 8192) stderr += d;
     });
+    // xrdcp's exit status; 'close' comes after its stdout has ended.
+    const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
     // xrdcp has no byte ranges: a range is cut out of the stream (bytes before it are discarded).
     let skip = start;
     let left = length;
@@ -168,20 +170,25 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
         }
         cb();
       },
+      // Judged only here, when every byte xrdcp wrote has passed through: at the process's 'close'
+      // a slow consumer may still have bytes queued in this stream (that once failed good reads).
+      flush(cb: TransformCallback) {
+        if (done) return cb();
+        exited.then((code) => {
+          if (code !== 0) cb(xrdError('read', rel, stderr, code ?? undefined));
+          else if (left > 0)
+            cb(
+              new StorageError('SIZE_MISMATCH', `read ${rel}: stream ended ${left} bytes early`, {
+                target: rel,
+                retryable: true,
+              }),
+            );
+          else cb();
+        });
+      },
     });
     proc.stdout!.pipe(out);
     proc.on('error', (err) => out.destroy(toStorageError(err, 'read', rel)));
-    proc.on('close', (code) => {
-      if (done) return;
-      if (code !== 0) out.destroy(xrdError('read', rel, stderr, code ?? undefined));
-      else if (left > 0)
-        out.destroy(
-          new StorageError('SIZE_MISMATCH', `read ${rel}: stream ended ${left} bytes early`, {
-            target: rel,
-            retryable: true,
-          }),
-        );
-    });
     out.on('close', () => {
       if (proc.exitCode === null) proc.kill('SIGKILL');
     });
