@@ -26,7 +26,8 @@ export const daemonCommand: CliPlugin = {
       .option('--once', 'work until nothing is left to do, then exit')
       .option('--concurrency <n>', 'transfers at once (transfer daemon; default 4)', intArg('--concurrency'))
       .option('--lease <seconds>', 'transfer claim lease (transfer daemon; default 60)', intArg('--lease'))
-      .option('--interval <ms>', 'polling interval when idle', intArg('--interval'));
+      .option('--interval <ms>', 'polling interval when idle', intArg('--interval'))
+      .option('--greedy', 'reaper: delete every expired unlocked replica, whatever the free space');
     cmd.action(async (name: (typeof NAMES)[number]) => {
       const o = cmd.opts();
       // Loaded here so that client commands do not pay for the server's dependencies.
@@ -57,6 +58,7 @@ export const daemonCommand: CliPlugin = {
         leaseMs: o.lease !== undefined ? o.lease * 1000 : undefined,
         intervalMs: o.interval !== undefined ? { [name]: o.interval } : undefined,
         manual: Boolean(o.once),
+        greedy: Boolean(o.greedy),
       });
       log({
         event: 'started',

@@ -2,7 +2,7 @@
 import type { AddRseBody, ProtocolDomains, RseRow } from '@oxbow/common';
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { Output } from '../output.js';
+import { formatBytes, Output } from '../output.js';
 import type { CliPlugin } from '../plugins.js';
 import { intArg, typedValue } from './args.js';
 
@@ -107,6 +107,70 @@ export const rseCommands: CliPlugin = {
       const v = typedValue(value);
       await ctx.client(setAttr).rses.setAttribute(rse, key, v);
       await ctx.output(setAttr).doc({ rse, key, value: v }, () => `Set ${key}=${value} on ${rse}`);
+    });
+
+    const usage = group
+      .command('usage')
+      .description("space of an RSE per information source ('rucio' from the catalog, 'storage' reported)")
+      .argument('<rse>')
+      .option('--source <source>', 'only this source');
+    ctx.withClientOptions(usage).action(async (rse: string) => {
+      await ctx.output(usage).list(ctx.client(usage).rses.usage(rse, usage.opts().source), [
+        { header: 'SOURCE', value: (u) => u.source },
+        { header: 'USED', value: (u) => formatBytes(u.used), right: true },
+        { header: 'FREE', value: (u) => formatBytes(u.free), right: true },
+        { header: 'TOTAL', value: (u) => formatBytes(u.total), right: true },
+        { header: 'FILES', value: (u) => u.files, right: true },
+      ]);
+    });
+
+    const setUsage = group
+      .command('set-usage')
+      .description('record what a source reports as used/free bytes on an RSE (admin)')
+      .argument('<rse>')
+      .argument('<source>', "e.g. 'storage' (what the reaper compares with MinFreeSpace)")
+      .requiredOption('--used <bytes>', 'used bytes', intArg('--used'))
+      .option('--free <bytes>', 'free bytes', intArg('--free'))
+      .option('--files <n>', 'number of files', intArg('--files'));
+    ctx.withClientOptions(setUsage).action(async (rse: string, source: string) => {
+      const o = setUsage.opts();
+      const body = { source, used: o.used as number, free: o.free ?? null, files: o.files ?? null };
+      await ctx.client(setUsage).rses.setUsage(rse, body);
+      await ctx.output(setUsage).doc({ rse, ...body }, () => `Set ${source} usage of ${rse}`);
+    });
+
+    const limits = group
+      .command('limits')
+      .description('limits of an RSE (e.g. MinFreeSpace)')
+      .argument('<rse>');
+    ctx.withClientOptions(limits).action(async (rse: string) => {
+      const l = await ctx.client(limits).rses.limits(rse);
+      await ctx.output(limits).doc(l, () =>
+        Object.entries(l)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n'),
+      );
+    });
+
+    const setLimit = group
+      .command('set-limit')
+      .description('set an RSE limit (admin); MinFreeSpace in bytes makes the reaper free space')
+      .argument('<rse>')
+      .argument('<name>')
+      .argument('<value>', 'integer (bytes for MinFreeSpace)', intArg('<value>'));
+    ctx.withClientOptions(setLimit).action(async (rse: string, name: string, value: number) => {
+      await ctx.client(setLimit).rses.setLimit(rse, name, value);
+      await ctx.output(setLimit).doc({ rse, name, value }, () => `Set ${name}=${value} on ${rse}`);
+    });
+
+    const deleteLimit = group
+      .command('delete-limit')
+      .description('remove an RSE limit (admin)')
+      .argument('<rse>')
+      .argument('<name>');
+    ctx.withClientOptions(deleteLimit).action(async (rse: string, name: string) => {
+      await ctx.client(deleteLimit).rses.deleteLimit(rse, name);
+      await ctx.output(deleteLimit).doc({ rse, name }, () => `Deleted ${name} on ${rse}`);
     });
 
     const addProto = group

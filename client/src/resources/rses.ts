@@ -4,9 +4,11 @@ import type {
   AddRseBody,
   RseAttributes,
   RseInfo,
+  RseLimits,
   RseProtocol,
   RseRow,
   RseUsage,
+  SetRseUsageBody,
   UpdateProtocolBody,
   UpdateRseBody,
 } from '@oxbow/common';
@@ -109,8 +111,23 @@ export function rsesApi(t: Transport) {
         path: `${base(rse)}/lfns2pfns`,
         query: { lfn: lfns, scheme: opts.scheme, operation: opts.operation, domain: opts.domain },
       }),
-    /** `GET /rses/{rse}/usage`, streamed. */
-    usage: (rse: string): AsyncGenerator<RseUsage> =>
-      t.list<RseUsage>({ method: 'GET', path: `${base(rse)}/usage` }),
+    /** `GET /rses/{rse}/usage[?source=]`, streamed: the catalog's 'rucio' source and reported ones. */
+    usage: (rse: string, source?: string): AsyncGenerator<RseUsage> =>
+      t.list<RseUsage>({ method: 'GET', path: `${base(rse)}/usage`, query: { source } }),
+    /** `PUT /rses/{rse}/usage`: what a source (e.g. 'storage') reports as used and free bytes. */
+    setUsage: async (rse: string, usage: SetRseUsageBody): Promise<void> => {
+      await t.send({ method: 'PUT', path: `${base(rse)}/usage`, body: usage });
+    },
+    /** `GET /rses/{rse}/limits` */
+    limits: (rse: string): Promise<RseLimits> =>
+      t.json<RseLimits>({ method: 'GET', path: `${base(rse)}/limits` }),
+    /** `PUT /rses/{rse}/limits` (e.g. MinFreeSpace in bytes, which the reaper works to). */
+    setLimit: async (rse: string, name: string, value: number): Promise<void> => {
+      await t.send({ method: 'PUT', path: `${base(rse)}/limits`, body: { name, value } });
+    },
+    /** `DELETE /rses/{rse}/limits` */
+    deleteLimit: async (rse: string, name: string): Promise<void> => {
+      await t.send({ method: 'DELETE', path: `${base(rse)}/limits`, body: { name } });
+    },
   };
 }

@@ -254,7 +254,48 @@ export const RseUsage = Type.Object({
   used: Type.Number(),
   free: Type.Union([Type.Number(), Type.Null()]),
   total: Type.Number(),
-  files: Type.Number(),
+  files: Nullable(Type.Number()),
   updated_at: Nullable(Type.String()),
 });
 export type RseUsage = Static<typeof RseUsage>;
+
+/** Query of `GET /rses/{rse}/usage`: one information source only. */
+export const RseUsageQuery = Type.Object({
+  source: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  per_account: Type.Optional(Type.String()),
+});
+
+const Bytes = Type.Integer({ minimum: 0 });
+
+/** Body of `PUT /rses/{rse}/usage` (Rucio's set_rse_usage): what a source reports for the RSE. */
+export const SetRseUsageBody = Type.Object(
+  {
+    source: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.-]+$' }),
+    used: Bytes,
+    free: Type.Optional(Nullable(Bytes)),
+    files: Type.Optional(Nullable(Bytes)),
+  },
+  { additionalProperties: false },
+);
+export type SetRseUsageBody = Static<typeof SetRseUsageBody>;
+
+/** `GET /rses/{rse}/limits`: limit name to value (bytes for MinFreeSpace). */
+export const RseLimits = Type.Record(Type.String(), Type.Number());
+export type RseLimits = Static<typeof RseLimits>;
+
+/** Body of `PUT /rses/{rse}/limits` (Rucio's set_rse_limits). */
+export const SetRseLimitBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_.-]+$' }),
+    value: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type SetRseLimitBody = Static<typeof SetRseLimitBody>;
+
+/** Body of `DELETE /rses/{rse}/limits`. */
+export const DeleteRseLimitBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 255 }) },
+  { additionalProperties: false },
+);
+export type DeleteRseLimitBody = Static<typeof DeleteRseLimitBody>;

@@ -3,6 +3,7 @@
  * updates, deletion, tombstones and dataset replica summaries. Every bulk call is one transaction with
  * chunked multi-row statements kept under the engine's bound-parameter limit.
  */
+
 import {
   didNameProblem,
   parseReplicaState,
@@ -27,6 +28,7 @@ import {
   unsupportedOperation,
 } from '../errors.js';
 import { now, rucioDate } from '../http/dates.js';
+import { OBSOLETE } from '../rules/codes.js';
 import { insertRows } from './did-bulk.js';
 import { checkDeterministicPfn } from './replica-pfns.js';
 import { orderedProtocols, pathOfPfn } from './rse-pfns.js';
@@ -455,9 +457,6 @@ export async function deleteReplicas(
       );
   });
 }
-
-/** Rucio's OBSOLETE tombstone: the reaper may delete such replicas at once. */
-const OBSOLETE = '1970-01-01T00:00:00.000Z';
 
 /** Marks unlocked replicas for immediate deletion (Rucio's set_tombstone). */
 export async function setTombstones(

@@ -422,30 +422,3 @@ export function selectByExpression(expression: string, all: RseSnapshot[]): RseS
     throw asServerError(err);
   }
 }
-
-/** `GET /rses/{rse}/usage`: Rucio's 'rucio' source counted from the replicas table. */
-export async function rseUsage(db: Db, rse: string) {
-  const row = await getRseRecord(db, rse);
-  const u = await db
-    .selectFrom('replicas')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('files'),
-      eb.fn.sum<number>('bytes').as('bytes'),
-      eb.fn.max('updated_at').as('updated_at'),
-    ])
-    .where('rse_id', '=', row.id)
-    .executeTakeFirst();
-  const used = Number(u?.bytes ?? 0);
-  return [
-    {
-      rse_id: row.id,
-      rse: row.rse,
-      source: 'rucio',
-      used,
-      free: null,
-      total: used,
-      files: Number(u?.files ?? 0),
-      updated_at: rucioDate((u?.updated_at as string | null) ?? row.updated_at),
-    },
-  ];
-}

@@ -41,6 +41,8 @@ export interface DaemonOptions {
   backoffBaseMs?: number;
   /** Do not poll; steps run only through runOnce. */
   manual?: boolean;
+  /** Reaper: delete every expired unlocked replica, whatever the free space (Rucio's --greedy). */
+  greedy?: boolean;
 }
 
 /** Starts one daemon. */
@@ -59,7 +61,7 @@ export function startDaemon(catalog: CatalogDb, name: DaemonName, o: DaemonOptio
         manual: o.manual,
       });
     case 'reaper':
-      return reaperDaemon(catalog, { log: o.log, intervalMs, manual: o.manual });
+      return reaperDaemon(catalog, { log: o.log, intervalMs, manual: o.manual, greedy: o.greedy });
     case 'undertaker':
       return undertakerDaemon(catalog, { log: o.log, intervalMs, manual: o.manual });
   }

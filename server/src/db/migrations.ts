@@ -382,10 +382,35 @@ const m0002: Migration = {
   },
 };
 
+/** Space per RSE as the reaper sees it: usage reported per source, and limits such as MinFreeSpace. */
+const m0003: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('rse_usage')
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('used', 'bigint')
+      .addColumn('free', 'bigint')
+      .addColumn('files', 'bigint')
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('rse_usage_pk', ['rse_id', 'source'])
+      .execute();
+    await db.schema
+      .createTable('rse_limits')
+      .addColumn('rse_id', 'text', (c) => c.notNull().references('rses.id'))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('value', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('rse_limits_pk', ['rse_id', 'name'])
+      .execute();
+  },
+};
+
 /** All migrations in order; kysely records applied ones in its own table. */
 export const migrations: Record<string, Migration> = {
   '0001_catalog': m0001,
   '0002_rules': m0002,
+  '0003_rse_space': m0003,
 };
 
 /** Provider that hands kysely's Migrator the in-code migrations (no files read at run time). */

@@ -301,6 +301,24 @@ export interface RequestsHistoryTable {
   created_at: string;
 }
 
+/** Space an information source reports for an RSE (Rucio's rse_usage; total = used + free). */
+export interface RseUsageTable {
+  rse_id: string;
+  source: string;
+  used: number | null;
+  free: number | null;
+  files: number | null;
+  updated_at: string;
+}
+
+/** Named numeric limits of an RSE (Rucio's rse_limits, e.g. MinFreeSpace in bytes). */
+export interface RseLimitsTable {
+  rse_id: string;
+  name: string;
+  value: number;
+  updated_at: string;
+}
+
 /** The whole catalog as kysely sees it. */
 export interface Database {
   accounts: AccountsTable;
@@ -322,4 +340,6 @@ export interface Database {
   dataset_locks: DatasetLocksTable;
   requests: RequestsTable;
   requests_history: RequestsHistoryTable;
+  rse_usage: RseUsageTable;
+  rse_limits: RseLimitsTable;
 }

@@ -79,6 +79,8 @@ export const perm = {
   deleteRseAttribute: (c: Caller) => check(c, 'deleteRseAttribute'),
   updateProtocol: (c: Caller) => check(c, 'updateProtocol'),
   deleteProtocol: (c: Caller) => check(c, 'deleteProtocol'),
+  setRseUsage: (c: Caller) => check(c, 'setRseUsage'),
+  setRseLimit: (c: Caller) => check(c, 'setRseLimit'),
   setTombstone: (c: Caller) => check(c, 'setTombstone'),
   // Skipping the RSE availability check when adding or deleting replicas (Rucio's skip_availability_check).
   skipAvailabilityCheck: (c: Caller) => decide(c, 'skipAvailabilityCheck').allowed,

@@ -50,6 +50,8 @@ export const RULES = {
   addProtocol: admin('add protocol'),
   updateProtocol: admin('update protocol'),
   deleteProtocol: admin('delete protocol'),
+  setRseUsage: admin('set RSE usage'),
+  setRseLimit: admin('set RSE limits'),
   // DIDs and replicas
   readDid: { who: 'anyone', storage: 'read', limitedProxy: true, what: 'read' },
   addDid: { who: 'scope-owner', storage: 'create', limitedProxy: true, what: 'add data identifier' },

@@ -1,11 +1,15 @@
-/** `/rses/*` routes (Rucio's rses.py): RSEs, attributes, protocols, lfns2pfns, usage. */
+/** `/rses/*` routes (Rucio's rses.py): RSEs, attributes, protocols, lfns2pfns, usage, limits. */
 import {
   AddProtocolBody,
   AddRseAttributeBody,
   AddRseBody,
+  DeleteRseLimitBody,
   Lfns2PfnsQuery,
   ListRsesQuery,
   RseParams,
+  RseUsageQuery,
+  SetRseLimitBody,
+  SetRseUsageBody,
   UpdateProtocolBody,
   UpdateRseBody,
 } from '@oxbow/common';
@@ -19,6 +23,7 @@ import {
   rseInfo,
   updateProtocols,
 } from '../catalog/rse-protocols.js';
+import * as space from '../catalog/rse-space.js';
 import * as rses from '../catalog/rses.js';
 import type { AppContext } from '../context.js';
 import { invalidPath, invalidValue, rseProtocolNotSupported } from '../errors.js';
@@ -179,7 +184,52 @@ export async function rseRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
   app.get(
     '/rses/:rse/usage',
-    { schema: { params: RseParams }, config: { produces: stream } },
-    async (req, reply) => sendJsonStream(reply, await rses.rseUsage(db, (req.params as { rse: string }).rse)),
+    { schema: { params: RseParams, querystring: RseUsageQuery }, config: { produces: stream } },
+    async (req, reply) =>
+      sendJsonStream(
+        reply,
+        await space.rseUsage(
+          db,
+          (req.params as { rse: string }).rse,
+          (req.query as { source?: string }).source,
+        ),
+      ),
+  );
+  // Rucio answers PUT/DELETE of usage and limits with 200 and an empty body.
+  app.put(
+    '/rses/:rse/usage',
+    { schema: { params: RseParams, body: SetRseUsageBody } },
+    async (req, reply) => {
+      perm.setRseUsage(req.caller);
+      await space.setRseUsage(db, (req.params as { rse: string }).rse, req.body as SetRseUsageBody);
+      return reply.code(200).send('');
+    },
+  );
+
+  app.get('/rses/:rse/limits', { schema: { params: RseParams }, config: { produces: json } }, async (req) =>
+    space.rseLimits(db, (req.params as { rse: string }).rse),
+  );
+  app.put(
+    '/rses/:rse/limits',
+    { schema: { params: RseParams, body: SetRseLimitBody } },
+    async (req, reply) => {
+      perm.setRseLimit(req.caller);
+      const b = req.body as SetRseLimitBody;
+      await space.setRseLimit(db, (req.params as { rse: string }).rse, b.name, b.value);
+      return reply.code(200).send('');
+    },
+  );
+  app.delete(
+    '/rses/:rse/limits',
+    { schema: { params: RseParams, body: DeleteRseLimitBody } },
+    async (req, reply) => {
+      perm.setRseLimit(req.caller);
+      await space.deleteRseLimit(
+        db,
+        (req.params as { rse: string }).rse,
+        (req.body as DeleteRseLimitBody).name,
+      );
+      return reply.code(200).send('');
+    },
   );
 }
