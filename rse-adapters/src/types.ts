@@ -214,6 +214,13 @@ export interface StorageAdapter {
   putFiles(items: PutItem[], opts?: PutFilesOptions): Promise<BatchResult<WriteResult>[]>;
   /** Downloads many files to local paths (temp + verify + rename); per-file results. */
   getFiles(items: GetItem[], opts?: GetFilesOptions): Promise<BatchResult<GetResult>[]>;
+  /**
+   * Deletes the temporary files (objects, incomplete uploads) that writers of `path` left next to it
+   * when they were killed mid-write, and returns how many. Only call it when no writer of `path` is
+   * alive (the transfer daemon holds the request's claim). Never touches `path` itself or another
+   * name's temporaries; a missing directory gives 0.
+   */
+  removeOrphanTemps(path: string, opts?: OpOptions): Promise<number>;
   /** Server-to-server copy of sourcePfn into path on this endpoint; verified like write(). */
   thirdPartyCopy(sourcePfn: string, path: string, opts?: TpcOptions): Promise<WriteResult>;
   /** Releases connections, sessions and child processes. */

@@ -82,10 +82,25 @@ export function verifyStored(
 /** Marker in the names of temporary (not yet verified) files; list() hides them and clean-ups look for it. */
 export const TEMP_MARK = '.oxbow-part-';
 
+/**
+ * Where the temporary siblings of a relative path live: its directory (`''` or ending in `/`) and
+ * the name prefix `.name.oxbow-part-` they all start with. The one definition of the naming, so that
+ * writers and orphan clean-ups cannot drift apart.
+ */
+export function tempPattern(rel: string): { dir: string; start: string } {
+  const slash = rel.lastIndexOf('/');
+  return { dir: rel.slice(0, slash + 1), start: `.${rel.slice(slash + 1)}${TEMP_MARK}` };
+}
+
 /** Hidden temporary sibling of a relative path: `dir/.name.oxbow-part-SUFFIX`. */
 export function tempSibling(rel: string): string {
-  const slash = rel.lastIndexOf('/');
-  return `${rel.slice(0, slash + 1)}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+  const { dir, start } = tempPattern(rel);
+  return `${dir}${start}${tempSuffix()}`;
+}
+
+/** True when a bare entry name starts with a tempPattern() start (`.f.bin.oxbow-part-`, never `.f.binx…`). */
+export function isTempOf(name: string, start: string): boolean {
+  return name.startsWith(start) && !name.includes('/');
 }
 
 /** Unique suffix for temporary upload names (never collides between concurrent writers). */

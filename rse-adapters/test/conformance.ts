@@ -10,6 +10,7 @@ import type { Test } from 'tap';
 import { adler32, checksumStream } from '../src/checksum.js';
 import { StorageError, type StorageErrorCode } from '../src/errors.js';
 import type { StorageAdapter } from '../src/types.js';
+import { TEMP_MARK } from '../src/verify.js';
 import { collect, randomBuffer, randomStream, randomSums } from './data.js';
 
 // A real gc() lets the memory probe see live buffers only, not garbage awaiting collection.
@@ -44,6 +45,11 @@ export interface ConformanceTarget {
   deniedProbe?: () => Promise<{ code: string; retryable: boolean; message: string }>;
   /** Another endpoint this one can copy from server-to-server. */
   tpc?: { source: () => StorageAdapter; modes: Array<'pull' | 'push'> };
+  /**
+   * The server leaves names starting with a dot out of directory listings (nginx's dav_ext module
+   * does, without a setting), so removeOrphanTemps() cannot find temporaries there.
+   */
+  hidesDotNames?: boolean;
   /** Size of the large-file case (default 64 MiB). */
   largeSize?: number;
 }
@@ -305,6 +311,59 @@ export async function runConformance(t: Test, target: ConformanceTarget): Promis
       t.same(await rawContains(`short.bin`), [], 'no leftovers of the short write');
       t.same(await rawContains(`broken.bin`), [], 'no leftovers of the failed source');
       t.same(await rawContains(`aborted.bin`), [], 'no leftovers of the aborted write');
+    }),
+  );
+
+  t.test('orphan temporary files of a path are removed, nothing else', async (t) =>
+    withAdapter(t, async (a) => {
+      const dir = fresh('orphans');
+      // Real files on the server under the names a killed writer of f.bin leaves, plus neighbours
+      // that must survive: the file itself, another name's temporaries, a name that only shares a
+      // prefix, a temporary-like name one directory down.
+      const names = {
+        orphan1: `.f.bin${TEMP_MARK}dead1`,
+        orphan2: `.f.bin${TEMP_MARK}dead2`,
+        file: 'f.bin',
+        prefixTwin: `.f.binx${TEMP_MARK}z`,
+        other: 'g.bin',
+        otherTemp: `.g.bin${TEMP_MARK}q`,
+        deeper: `sub/.f.bin${TEMP_MARK}deep`,
+      };
+      const datas = new Map<string, Buffer>();
+      let seed = 40;
+      for (const n of Object.values(names)) {
+        const d = randomBuffer(1000 + seed, seed++);
+        datas.set(n, d);
+        await a.write(`${dir}/${n}`, Readable.from([d]), { size: d.length, adler32: adler32(d) });
+      }
+      const onServer = async (n: string) => (await rawContains(`${dir}/${n}`)).length > 0;
+      t.ok((await onServer(names.orphan1)) && (await onServer(names.orphan2)), 'two orphans on the server');
+      if (target.hidesDotNames) {
+        // What really happens there: the listing does not show them, so nothing is removed.
+        t.equal(await a.removeOrphanTemps(`${dir}/f.bin`), 0, 'dot names are not listed: none found');
+        t.ok(await onServer(names.orphan1), 'the orphan stays (known limit of this server)');
+        for (const n of [names.orphan1, names.orphan2, names.otherTemp]) await a.delete(`${dir}/${n}`);
+      } else {
+        t.equal(await a.removeOrphanTemps(`${dir}/f.bin`), 2, 'both orphans removed');
+        t.notOk(
+          (await onServer(names.orphan1)) || (await onServer(names.orphan2)),
+          'orphans gone from the server',
+        );
+        t.equal(await a.removeOrphanTemps(`${dir}/f.bin`), 0, 'second call: nothing left to remove');
+      }
+      for (const n of [names.file, names.prefixTwin, names.other, names.deeper])
+        t.ok((await collect(await a.read(`${dir}/${n}`))).equals(datas.get(n)!), `${n} untouched`);
+      if (!target.hidesDotNames) {
+        t.ok((await collect(await a.read(`${dir}/${names.otherTemp}`))).equals(datas.get(names.otherTemp)!));
+        t.equal(await a.removeOrphanTemps(`${dir}/g.bin`), 1, "g.bin's own temporary removed");
+        t.notOk(await onServer(names.otherTemp), "g.bin's temporary gone from the server");
+      }
+      t.equal(await a.exists(`${dir}/g.bin`), true, 'g.bin itself kept');
+      t.equal(await a.removeOrphanTemps(`${fresh('missing')}/x/f.bin`), 0, 'missing directory: 0');
+      t.equal(await a.removeOrphanTemps(`${dir}/nothing.bin`), 0, 'no temporaries: 0');
+      await expectError(t, a.removeOrphanTemps('../f.bin'), 'PATH_ESCAPE', 'escape refused');
+      for (const n of [names.file, names.prefixTwin, names.other, names.deeper])
+        await a.delete(`${dir}/${n}`);
     }),
   );
 

@@ -41,6 +41,7 @@ t.test('WebDAV (nginx) conformance', async (t) => {
     rawFiles: () => walkFiles(server.dataDir),
     serverAdler32: false,
     realDirs: true,
+    hidesDotNames: true,
     denied: () => ({ adapter: createAdapter(https(server.httpsPort), opts), path: 'ro/denied.bin' }),
   });
 });

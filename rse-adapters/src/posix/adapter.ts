@@ -20,7 +20,14 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, TEMP_MARK, tempSuffix, verifyStreamed } from '../verify.js';
+import {
+  checkWriteOptions,
+  isTempOf,
+  TEMP_MARK,
+  tempPattern,
+  tempSibling,
+  verifyStreamed,
+} from '../verify.js';
 
 /** Options specific to the posix adapter. */
 export interface PosixOptions extends AdapterOptions {
@@ -135,7 +142,7 @@ export function createPosixAdapter(protocol: RseProtocol, options: PosixOptions 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw toStorageError(err, 'write', path);
     }
-    const tmp = join(dir, `.${basename(full)}${TEMP_MARK}${tempSuffix()}`);
+    const tmp = join(dir, basename(tempSibling(rel)));
     const sums = createChecksumStream({ md5: opts.md5 !== undefined || opts.computeMd5 === true });
     try {
       await pipeline(
@@ -229,6 +236,36 @@ export function createPosixAdapter(protocol: RseProtocol, options: PosixOptions 
     }
   }
 
+  async function removeOrphanTemps(path: string, opts: OpOptions = {}): Promise<number> {
+    throwIfAborted(opts.signal, path);
+    const { rel, full } = await resolve(path, 'removeOrphanTemps');
+    if (!rel) throw new StorageError('INVALID_ARGUMENT', 'removeOrphanTemps: empty path', { target: path });
+    const { start } = tempPattern(rel);
+    const dir = dirname(full);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return 0;
+      throw toStorageError(err, 'removeOrphanTemps', path);
+    }
+    let removed = 0;
+    for (const n of names) {
+      if (!isTempOf(n, start)) continue;
+      try {
+        // unlink, never rmdir: a directory with a temp-like name is not something a writer left.
+        await unlink(join(dir, n));
+        removed++;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // Gone already (a concurrent clean-up) or a directory: not ours to count.
+        if (code !== 'ENOENT' && code !== 'EISDIR') throw toStorageError(err, 'removeOrphanTemps', path);
+      }
+    }
+    return removed;
+  }
+
   async function mkdirImpl(path: string, opts: OpOptions = {}): Promise<void> {
     throwIfAborted(opts.signal, path);
     const { full } = await resolve(path, 'mkdir');
@@ -273,6 +310,7 @@ export function createPosixAdapter(protocol: RseProtocol, options: PosixOptions 
     list,
     mkdir: mkdirImpl,
     checksum,
+    removeOrphanTemps,
     canThirdPartyCopy: () => false,
     thirdPartyCopy: async (sourcePfn) => {
       throw new StorageError('UNSUPPORTED', `posix RSEs do not do third-party copy (from ${sourcePfn})`, {

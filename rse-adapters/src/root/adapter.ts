@@ -35,7 +35,15 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, TEMP_MARK, tempSibling, verifyStored, verifyStreamed } from '../verify.js';
+import {
+  checkWriteOptions,
+  isTempOf,
+  TEMP_MARK,
+  tempPattern,
+  tempSibling,
+  verifyStored,
+  verifyStreamed,
+} from '../verify.js';
 import { runTool, XrdfsSession, xrdEnv, xrdError } from './xrd.js';
 
 /** Options specific to the root adapter. */
@@ -54,6 +62,22 @@ function parseStat(out: string): StatResult {
     isDir: /IsDir/.test(flags),
     mtime: mtime ? new Date(`${mtime.replace(' ', 'T')}Z`) : undefined,
   };
+}
+
+/** Entries of `xrdfs ls -l` output: `-rw-r--r-- owner group size YYYY-MM-DD HH:MM:SS /full/path`. */
+function parseLsLong(out: string): Array<{ name: string; isDir: boolean; size: number; mtime: Date }> {
+  const entries: Array<{ name: string; isDir: boolean; size: number; mtime: Date }> = [];
+  for (const line of out.split('\n')) {
+    const m = /^([d-])\S*\s+\S+\s+\S+\s+(\d+)\s+(\S+ \S+)\s+(\/.*)$/.exec(line.trim());
+    if (!m) continue;
+    entries.push({
+      name: m[4].slice(m[4].lastIndexOf('/') + 1),
+      isDir: m[1] === 'd',
+      size: Number(m[2]),
+      mtime: new Date(`${m[3].replace(' ', 'T')}Z`),
+    });
+  }
+  return entries;
 }
 
 /**
@@ -275,24 +299,45 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
   async function list(path: string, opts: OpOptions = {}): Promise<ListEntry[]> {
     const rel = toRelativePath(protocol, path);
     const dir = serverPath(rel).replace(/\/$/, '') || '/';
-    const out = await xrdfs(`ls -l ${dir}`, 'list', rel, opts.signal);
     const entries: ListEntry[] = [];
-    // -rw-r--r-- owner group size YYYY-MM-DD HH:MM:SS /full/path
-    for (const line of out.split('\n')) {
-      const m = /^([d-])\S*\s+\S+\s+\S+\s+(\d+)\s+(\S+ \S+)\s+(\/.*)$/.exec(line.trim());
-      if (!m) continue;
-      const name = m[4].slice(m[4].lastIndexOf('/') + 1);
-      if (!name || name.includes(TEMP_MARK)) continue;
-      const isDir = m[1] === 'd';
+    for (const e of parseLsLong(await xrdfs(`ls -l ${dir}`, 'list', rel, opts.signal))) {
+      if (!e.name || e.name.includes(TEMP_MARK)) continue;
       entries.push({
-        name,
-        path: rel ? `${rel}/${name}` : name,
-        isDir,
-        size: isDir ? undefined : Number(m[2]),
-        mtime: new Date(`${m[3].replace(' ', 'T')}Z`),
+        name: e.name,
+        path: rel ? `${rel}/${e.name}` : e.name,
+        isDir: e.isDir,
+        size: e.isDir ? undefined : e.size,
+        mtime: e.mtime,
       });
     }
     return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** `xrdfs ls` of the directory (list() hides temporary names), then `rm` of each temp sibling of path. */
+  async function removeOrphanTemps(path: string, opts: OpOptions = {}): Promise<number> {
+    const rel = toRelativePath(protocol, path);
+    if (!rel) throw new StorageError('INVALID_ARGUMENT', 'removeOrphanTemps: empty path', { target: path });
+    const { dir, start } = tempPattern(rel);
+    let out: string;
+    try {
+      const where = serverPath(dir).replace(/\/$/, '') || '/';
+      out = await xrdfs(`ls -l ${where}`, 'removeOrphanTemps', rel, opts.signal);
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'NOT_FOUND') return 0;
+      throw err;
+    }
+    let removed = 0;
+    for (const { name, isDir } of parseLsLong(out)) {
+      if (isDir || !isTempOf(name, start)) continue;
+      try {
+        await xrdfs(`rm ${serverPath(`${dir}${name}`)}`, 'removeOrphanTemps', rel, opts.signal);
+        removed++;
+      } catch (err) {
+        // Gone already: another clean-up got there first; not counted.
+        if (!(err instanceof StorageError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    return removed;
   }
 
   async function checksum(
@@ -569,6 +614,7 @@ export function createRootAdapter(protocol: RseProtocol, options: RootOptions = 
       await xrdfs(`mkdir -p ${serverPath(rel)}`, 'mkdir', rel, opts.signal);
     },
     checksum,
+    removeOrphanTemps,
     canThirdPartyCopy,
     thirdPartyCopy,
     putFiles,

@@ -27,7 +27,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, verifyStored, verifyStreamed } from '../verify.js';
+import { checkWriteOptions, isTempOf, tempPattern, verifyStored, verifyStreamed } from '../verify.js';
 import {
   type AwsCredentials,
   awsUriEncode,
@@ -36,7 +36,7 @@ import {
   signS3Request,
   UNSIGNED_PAYLOAD,
 } from './sigv4.js';
-import { escapeXml, parseListV2, tag } from './xml.js';
+import { allTags, escapeXml, parseListV2, tag } from './xml.js';
 
 /** User metadata key holding the adler32 written at upload (S3 has no server-side adler32). */
 const ADLER_META = 'x-amz-meta-adler32';
@@ -470,6 +470,72 @@ export function createS3Adapter(protocol: RseProtocol, options: S3Options = {}):
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * This adapter's own writes never leave temporary-named objects (a single PUT is atomic, a
+   * multipart upload stays invisible until completed): what a killed writer leaves is an incomplete
+   * multipart upload of the key itself, which is aborted here. Objects under the shared temporary
+   * naming (written by other tools or older writers) are deleted too.
+   */
+  async function removeOrphanTemps(path: string, opts: OpOptions = {}): Promise<number> {
+    const rel = toRelativePath(protocol, path);
+    if (!rel) throw new StorageError('INVALID_ARGUMENT', 'removeOrphanTemps: empty path', { target: path });
+    throwIfAborted(opts.signal, rel);
+    const { dir, start } = tempPattern(rel);
+    const prefix = keyOf(`${dir}${start}`);
+    const temps: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await listPage(prefix, token, 1000, opts.signal);
+      for (const o of page.objects) if (isTempOf(o.key.slice(keyOf(dir).length), start)) temps.push(o.key);
+      token = page.nextToken;
+    } while (token);
+    let removed = 0;
+    // One at a time: some servers (s3rver) fail concurrent deletes in one "directory".
+    for (const key of temps) {
+      const res = await call('DELETE', objPath(key), 'removeOrphanTemps', rel, {
+        signal: opts.signal,
+        ok: [200, 204, 404],
+      });
+      await res.body.dump().catch(() => undefined);
+      if (res.statusCode !== 404) removed++;
+    }
+    return removed + (await abortUploads(rel, opts.signal));
+  }
+
+  /** Aborts incomplete multipart uploads of exactly this key; 0 where the server cannot list them. */
+  async function abortUploads(rel: string, signal?: AbortSignal): Promise<number> {
+    const key = keyOf(rel);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await call('GET', `/${bucket}`, 'removeOrphanTemps', rel, {
+        query: [
+          ['prefix', key],
+          ['uploads', ''],
+        ],
+        signal,
+        ok: [200],
+      });
+    } catch (err) {
+      // s3rver and some gateways answer NotImplemented: they keep no listable incomplete uploads.
+      if (err instanceof StorageError && (err.status === 501 || /NotImplemented/.test(err.message))) return 0;
+      throw err;
+    }
+    const xml = await res.body.text();
+    let aborted = 0;
+    for (const u of allTags(xml, 'Upload')) {
+      const id = tag(u, 'UploadId');
+      if (tag(u, 'Key') !== key || !id) continue;
+      const del = await call('DELETE', objPath(key), 'removeOrphanTemps', rel, {
+        query: [['uploadId', id]],
+        signal,
+        ok: [200, 204, 404],
+      });
+      await del.body.dump().catch(() => undefined);
+      if (del.statusCode !== 404) aborted++;
+    }
+    return aborted;
+  }
+
   async function checksum(
     path: string,
     algorithm: ChecksumAlgorithm = 'adler32',
@@ -562,6 +628,7 @@ export function createS3Adapter(protocol: RseProtocol, options: S3Options = {}):
     list,
     mkdir: async () => undefined,
     checksum,
+    removeOrphanTemps,
     canThirdPartyCopy,
     thirdPartyCopy,
     presign: (path, method, expiresSec) => {

@@ -28,7 +28,15 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../types.js';
-import { checkWriteOptions, TEMP_MARK, tempSuffix, verifyStored, verifyStreamed } from '../verify.js';
+import {
+  checkWriteOptions,
+  isTempOf,
+  TEMP_MARK,
+  tempPattern,
+  tempSibling,
+  verifyStored,
+  verifyStreamed,
+} from '../verify.js';
 import { parseDigestHeader, parseMultistatus } from './multistatus.js';
 
 /** HTTP scheme a WebDAV protocol scheme travels over. */
@@ -284,10 +292,8 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     checkWriteOptions(opts, rel);
     if (!rel) throw new StorageError('INVALID_ARGUMENT', 'write: empty path', { target: path });
     throwIfAborted(opts.signal, rel);
-    const slash = rel.lastIndexOf('/');
-    const dir = slash >= 0 ? rel.slice(0, slash) : '';
-    const name = rel.slice(slash + 1);
-    const tmp = `${dir ? `${dir}/` : ''}.${name}${TEMP_MARK}${tempSuffix()}`;
+    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    const tmp = tempSibling(rel);
     await ensureDir(dir, opts.signal);
     const sums = createChecksumStream({ md5: opts.md5 !== undefined || opts.computeMd5 === true });
     const feeding = pipeline(source, sums).catch((err) => err as Error);
@@ -396,6 +402,36 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Raw PROPFIND listing (list() hides temporary names), then DELETE of each temp sibling of path. */
+  async function removeOrphanTemps(path: string, opts: OpOptions = {}): Promise<number> {
+    const rel = toRelativePath(protocol, path);
+    if (!rel) throw new StorageError('INVALID_ARGUMENT', 'removeOrphanTemps: empty path', { target: path });
+    throwIfAborted(opts.signal, rel);
+    const { dir, start } = tempPattern(rel);
+    let entries: Awaited<ReturnType<typeof propfind>>;
+    try {
+      entries = await propfind(dir.replace(/\/$/, ''), 1, 'removeOrphanTemps', opts.signal);
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'NOT_FOUND') return 0;
+      throw err;
+    }
+    let removed = 0;
+    for (const e of entries) {
+      if (e.isDir) continue;
+      const href = collapseSlashes(e.href).replace(/\/$/, '');
+      const name = href.slice(href.lastIndexOf('/') + 1);
+      if (!isTempOf(name, start)) continue;
+      // 404: another clean-up got there first; not counted.
+      const res = await call('DELETE', urlOf(`${dir}${name}`), 'removeOrphanTemps', rel, {
+        signal: opts.signal,
+        ok: [200, 202, 204, 404],
+      });
+      await res.body.dump().catch(() => undefined);
+      if (res.statusCode !== 404) removed++;
+    }
+    return removed;
+  }
+
   async function checksum(
     path: string,
     algorithm: ChecksumAlgorithm = 'adler32',
@@ -431,9 +467,8 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
     if (!canThirdPartyCopy(sourcePfn))
       throw new StorageError('UNSUPPORTED', `HTTP-TPC cannot copy from ${sourcePfn}`, { retryable: false });
     const src = toHttpUrl(sourcePfn);
-    const slash = rel.lastIndexOf('/');
-    const dir = slash >= 0 ? rel.slice(0, slash) : '';
-    const tmp = `${dir ? `${dir}/` : ''}.${rel.slice(slash + 1)}${TEMP_MARK}${tempSuffix()}`;
+    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    const tmp = tempSibling(rel);
     await ensureDir(dir, opts.signal);
     if (opts.overwrite === false && (await exists(rel, opts)))
       throw new StorageError('ALREADY_EXISTS', `tpc ${rel}: exists and overwrite is false`, { target: rel });
@@ -519,6 +554,7 @@ export function createWebdavAdapter(protocol: RseProtocol, options: AdapterOptio
       await ensureDir(rel, opts.signal);
     },
     checksum,
+    removeOrphanTemps,
     canThirdPartyCopy,
     thirdPartyCopy,
     putFiles: (items, o) => putFilesGeneric(adapter, items, o),

@@ -6,9 +6,7 @@
  * and its locks OK in one transaction. Claims are leases renewed while a copy runs: a daemon killed
  * mid-copy leaves a COPYING replica and a lapsed claim that any daemon picks up again.
  */
-import { readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type AnyAdapterOptions,
@@ -17,7 +15,6 @@ import {
   type RseProtocol,
   type StorageAdapter,
   StorageError,
-  TEMP_MARK,
 } from '@oxbow/rse-adapters';
 import pLimit from 'p-limit';
 import { deterministicRsePath } from '../catalog/rse-pfns.js';
@@ -63,29 +60,6 @@ interface RseEnd {
   algo: unknown;
   protocols: RseProtocol[];
   adapters: Map<string, StorageAdapter>;
-}
-
-/**
- * Deletes temporary files a killed writer left next to `path` on a posix RSE. Only the holder of the
- * request's claim writes this name, so any such file is an orphan: the daemon that wrote it died (or
- * lost its lease, and then its own rename fails and it retries). Idempotent; errors are ignored.
- */
-export async function removeOrphanTemps(prefix: string, path: string): Promise<number> {
-  const full = join(prefix, path);
-  const dir = dirname(full);
-  const start = `.${basename(full)}${TEMP_MARK}`;
-  let removed = 0;
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names)
-    if (
-      n.startsWith(start) &&
-      (await unlink(join(dir, n)).then(
-        () => true,
-        () => false,
-      ))
-    )
-      removed++;
-  return removed;
 }
 
 /** Claims up to `n` requests for `worker` (queued and due, or claimed by a lapsed lease). */
@@ -165,6 +139,26 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
     return a;
   };
 
+  /**
+   * Best effort: a failed clean-up is logged and the copy goes on (it writes under a fresh
+   * temporary name anyway); an orphan left now is found by the next attempt.
+   */
+  async function removeOrphans(dest: RseEnd, path: string, protos: RseProtocol[]): Promise<void> {
+    const done = new Set<StorageAdapter>();
+    for (const p of protos) {
+      try {
+        const a = adapterFor(dest, p);
+        if (done.has(a)) continue;
+        done.add(a);
+        const n = await a.removeOrphanTemps(path);
+        if (n > 0) log({ event: 'orphan_temp_removed', destination: dest.rse, path, files: n, worker });
+      } catch (err) {
+        const error = err instanceof StorageError ? `${err.code}: ${err.message}` : String(err);
+        log({ event: 'orphan_temp_cleanup_failed', destination: dest.rse, path, error, worker });
+      }
+    }
+  }
+
   async function copy(r: RequestRow): Promise<{ sourceRseId: string; source: string; method: string }> {
     const dest = await endOf(r.dest_rse_id);
     const replica = await db
@@ -201,6 +195,10 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
     const writeProto = orderProtocols(dest.protocols, 'write', 'wan')[0];
     if (!writeProto) throw new TransferProblem(`${dest.rse} has no protocol for writing`, false);
     const dst = adapterFor(dest, writeProto);
+    const tpcWrite = orderProtocols(dest.protocols, 'third_party_copy_write', 'wan')[0];
+    // Only the holder of this request's claim writes this name, so temporaries next to it are
+    // orphans of a killed (or lease-lost) writer. A TPC protocol may reach the storage another way.
+    await removeOrphans(dest, path, tpcWrite ? [writeProto, tpcWrite] : [writeProto]);
     // Rotate sources across attempts so a failing source is not retried forever.
     const ordered = sources.map((_s, i) => sources[(i + Number(r.attempts)) % sources.length]!);
     let lastErr: unknown;
@@ -208,7 +206,6 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
       const src = await endOf(s.rse_id);
       const srcPath = s.path ?? deterministicRsePath(r.scope, r.name, src.algo);
       const tpcRead = orderProtocols(src.protocols, 'third_party_copy_read', 'wan')[0];
-      const tpcWrite = orderProtocols(dest.protocols, 'third_party_copy_write', 'wan')[0];
       try {
         if (tpcRead && tpcWrite) {
           const tdst = adapterFor(dest, tpcWrite);
@@ -220,10 +217,6 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
         }
         const readProto = orderProtocols(src.protocols, 'read', 'wan')[0];
         if (!readProto) throw new TransferProblem(`${src.rse} has no protocol for reading`, false);
-        if (writeProto.scheme === 'file') {
-          const n = await removeOrphanTemps(writeProto.prefix, path);
-          if (n > 0) log({ event: 'orphan_temp_removed', destination: dest.rse, path, files: n, worker });
-        }
         const stream = await adapterFor(src, readProto).read(srcPath);
         await dst.write(path, stream, { size: Number(r.bytes), adler32: r.adler32 ?? undefined });
         return { sourceRseId: s.rse_id, source: src.rse, method: 'stream' };
