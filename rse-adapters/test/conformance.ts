@@ -1,21 +1,28 @@
 // The one conformance suite every adapter runs against a real server (see test/*.test.ts).
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Test } from 'tap';
 import { adler32, checksumStream } from '../src/checksum.js';
 import { StorageError, type StorageErrorCode } from '../src/errors.js';
-import type { StorageAdapter } from '../src/types.js';
+import type { AnyAdapterOptions } from '../src/registry.js';
+import type { RseProtocol, StorageAdapter } from '../src/types.js';
 import { TEMP_MARK } from '../src/verify.js';
 import { collect, randomBuffer, randomStream, randomSums } from './data.js';
+import { pidsMentioning } from './helpers/procs.js';
 
 // A real gc() lets the memory probe see live buffers only, not garbage awaiting collection.
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
+
+/** The child process of the killed-writer case (compiled next to this file). */
+const killedWriter = fileURLToPath(new URL('./helpers/killed-writer.js', import.meta.url));
 
 /** Bytes held in live ArrayBuffers right now (after a full collection). */
 function liveArrayBuffers(): number {
@@ -50,6 +57,10 @@ export interface ConformanceTarget {
    * does, without a setting), so removeOrphanTemps() cannot find temporaries there.
    */
   hidesDotNames?: boolean;
+  /** A write killed mid-stream leaves its temporary with the bytes received (file-based servers). */
+  partialWritesStay?: boolean;
+  /** The endpoint as data, so a child process can build the same adapter (the killed-writer case). */
+  spec?: { protocol: RseProtocol; options?: AnyAdapterOptions };
   /** Size of the large-file case (default 64 MiB). */
   largeSize?: number;
 }
@@ -366,6 +377,68 @@ export async function runConformance(t: Test, target: ConformanceTarget): Promis
         await a.delete(`${dir}/${n}`);
     }),
   );
+
+  const spec = target.spec;
+  if (spec)
+    t.test('a writer killed mid-write: what it leaves is found and removed', async (t) =>
+      withAdapter(t, async (a) => {
+        const dir = fresh('killed');
+        const size = 64 * 1024 * 1024;
+        const tempsOnServer = () => rawContains(`${dir}/.k.bin${TEMP_MARK}`);
+        const child = spawn(
+          process.execPath,
+          [killedWriter, JSON.stringify({ ...spec, path: `${dir}/k.bin`, size })],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let out = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        const exited = new Promise((ok) => child.once('exit', ok));
+        const fed = () => Number(out.trim().split('\n').pop() || 0);
+        // Kill once 8 MiB went in and the storage shows a temporary (or 1.5 s later where none shows).
+        const deadline = Date.now() + 30_000;
+        let since = 0;
+        while (Date.now() < deadline && child.exitCode === null) {
+          if (fed() >= 8 * 1024 * 1024) {
+            since ||= Date.now();
+            if ((await tempsOnServer()).length || Date.now() - since > 1500) break;
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        child.kill('SIGKILL');
+        await exited;
+        const atKill = fed();
+        t.ok(
+          atKill >= 8 * 1024 * 1024 && atKill < size && !out.includes('done'),
+          `killed mid-write (${err})`,
+        );
+        // Helper processes of the writer (root://: xrdcp) outlive it; they end once their input
+        // does. Wait for that, and kill by pid whatever would not end.
+        let helpers = pidsMentioning(`${dir}/`);
+        for (let i = 0; helpers.length && i < 200; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          helpers = pidsMentioning(`${dir}/`);
+        }
+        for (const pid of helpers) process.kill(pid, 'SIGKILL');
+        t.same(helpers, [], 'no helper process of the writer outlives it for long');
+        t.equal(await a.exists(`${dir}/k.bin`), false, 'nothing at the final name');
+        const left = await tempsOnServer();
+        t.comment(
+          `${a.kind}: killed after ${atKill / 1048576} MiB fed; left on the storage: ${JSON.stringify(left)}`,
+        );
+        if (target.partialWritesStay)
+          t.ok(left.length >= 1, 'the killed write left its temporary on the storage');
+        const removed = await a.removeOrphanTemps(`${dir}/k.bin`);
+        t.equal(
+          removed,
+          target.hidesDotNames ? 0 : left.length > 0 ? 1 : 0,
+          `removeOrphanTemps removed ${removed}`,
+        );
+        if (!target.hidesDotNames) t.same(await tempsOnServer(), [], 'no temporary left on the storage');
+        else t.same(left, [], 'this server never stores a partial upload, so nothing is hidden there');
+      }),
+    );
 
   t.test('large file streamed with bounded memory', async (t) =>
     withAdapter(t, async (a) => {

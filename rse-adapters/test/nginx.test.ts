@@ -35,6 +35,7 @@ t.test('WebDAV (nginx) conformance', async (t) => {
   const opts = { timeoutMs: 10_000, credentials: { caFile: tls.caPem } };
   await runConformance(t, {
     make: () => createAdapter(https(server.httpsPort), opts),
+    spec: { protocol: https(server.httpsPort), options: opts },
     makeDown: () => createAdapter(https(downPort), opts),
     // gfal's lfns2pfns: https://host:port + prefix + path.
     expectedPfn: `https://127.0.0.1:${server.httpsPort}/dir/file.bin`,

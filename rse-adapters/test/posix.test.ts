@@ -33,6 +33,8 @@ const protocol: RseProtocol = {
 t.test('posix conformance', (t) =>
   runConformance(t, {
     make: () => createAdapter(protocol),
+    spec: { protocol },
+    partialWritesStay: true,
     expectedPfn: `file://${prefix}/dir/file.bin`,
     rawFiles: () => walkFiles(base),
     serverAdler32: false,

@@ -42,6 +42,7 @@ t.test('S3 conformance', async (t) => {
   const downPort = await freePort();
   await runConformance(t, {
     make: () => createAdapter(s3(server.port, server.bucket), opts),
+    spec: { protocol: s3(server.port, server.bucket), options: opts },
     makeDown: () => createAdapter(s3(downPort, server.bucket), opts),
     expectedPfn: `s3://127.0.0.1:${server.port}/${server.bucket}/rucio/dir/file.bin`,
     // Object files only: s3rver keeps aborted multipart parts (it has no AbortMultipartUpload).

@@ -17,6 +17,7 @@ import { implFor } from '../src/registry.js';
 import { classifyXrdMessage } from '../src/root/xrd.js';
 import { orderProtocols, priorityOf, selectProtocol } from '../src/select.js';
 import type { RseProtocol } from '../src/types.js';
+import { isTempOf, TEMP_MARK, tempPattern, tempSibling } from '../src/verify.js';
 import { parseDigestHeader, parseMultistatus } from '../src/webdav/multistatus.js';
 import { randomBuffer } from './data.js';
 
@@ -340,4 +341,18 @@ t.test('WebDAV multistatus and Digest parsing', async (t) => {
     md5: 'd41d8cd98f00b204e9800998ecf8427e',
   });
   t.same(parseDigestHeader(undefined), {});
+});
+
+t.test('one temporary naming for writers and orphan clean-ups', async (t) => {
+  t.same(tempPattern('a/b/f.bin'), { dir: 'a/b/', start: `.f.bin${TEMP_MARK}` });
+  t.same(tempPattern('f.bin'), { dir: '', start: `.f.bin${TEMP_MARK}` });
+  const tmp = tempSibling('a/b/f.bin');
+  t.match(tmp, /^a\/b\/\.f\.bin\.oxbow-part-[0-9a-z]+$/);
+  t.not(tempSibling('a/b/f.bin'), tmp, 'fresh suffix each time');
+  const { start } = tempPattern('a/b/f.bin');
+  t.ok(isTempOf(tmp.slice(4), start), "a writer's temporary matches its path's pattern");
+  t.notOk(isTempOf(`.f.binx${TEMP_MARK}z`, start), 'not the temporaries of a longer name');
+  t.notOk(isTempOf('f.bin', start), 'not the file itself');
+  t.notOk(isTempOf(`.g.bin${TEMP_MARK}z`, start), 'not another name');
+  t.notOk(isTempOf(`.f.bin${TEMP_MARK}z/deeper`, start), 'nothing below a directory');
 });

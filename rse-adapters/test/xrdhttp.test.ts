@@ -32,6 +32,9 @@ t.test('WebDAV (XrdHttp) conformance', async (t) => {
   const opts = { timeoutMs: 10_000, credentials: { caDir: tls.caDir } };
   await runConformance(t, {
     make: () => createAdapter(davs(a.httpPort!), opts),
+    spec: { protocol: davs(a.httpPort!), options: opts },
+    // XrdHttp writes a PUT body into the file as it arrives and keeps what came before a disconnect.
+    partialWritesStay: true,
     makeDown: () => createAdapter(davs(downPort), opts),
     expectedPfn: `davs://127.0.0.1:${a.httpPort}/webdav/dir/file.bin`,
     rawFiles: () => walkFiles(a.dataDir),
