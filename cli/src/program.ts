@@ -12,6 +12,7 @@ import { rseCommands } from './commands/rse.js';
 import { ruleCommands } from './commands/rule.js';
 import { scopeCommands } from './commands/scope.js';
 import { serverCommand } from './commands/server.js';
+import { transferLimitCommands } from './commands/transfer-limit.js';
 import { uploadCommand } from './commands/upload.js';
 import { type CliContext, type CliIo, createContext } from './context.js';
 import { describeFailure, EXIT_OK } from './errors.js';
@@ -29,6 +30,7 @@ export const BUILTIN_PLUGINS: readonly CliPlugin[] = [
   rseCommands,
   replicaCommands,
   ruleCommands,
+  transferLimitCommands,
   uploadCommand,
   downloadCommand,
   haddCommand,

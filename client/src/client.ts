@@ -14,6 +14,7 @@ import { didsApi } from './resources/dids.js';
 import { identitiesApi } from './resources/identities.js';
 import { pingApi } from './resources/ping.js';
 import { replicasApi } from './resources/replicas.js';
+import { requestsApi } from './resources/requests.js';
 import { rsesApi } from './resources/rses.js';
 import { rulesApi } from './resources/rules.js';
 import { scopesApi } from './resources/scopes.js';
@@ -45,6 +46,7 @@ export interface OxbowClient {
   readonly identities: ReturnType<typeof identitiesApi>;
   readonly scopes: ReturnType<typeof scopesApi>;
   readonly dids: ReturnType<typeof didsApi>;
+  readonly requests: ReturnType<typeof requestsApi>;
   readonly rses: ReturnType<typeof rsesApi>;
   readonly replicas: ReturnType<typeof replicasApi>;
   readonly rules: ReturnType<typeof rulesApi>;
@@ -77,6 +79,7 @@ export function createClient(opts: ClientOptions): OxbowClient {
     identities: identitiesApi(transport),
     scopes: scopesApi(transport),
     dids: didsApi(transport),
+    requests: requestsApi(transport),
     rses: rsesApi(transport),
     replicas: replicasApi(transport),
     rules: rulesApi(transport),

@@ -63,11 +63,7 @@ t.test('upload to root:// and download back', async (t) => {
 
   const out = tempDir('xrd-out');
   const d = await downloadDids(client, ['user.root:ds.xrd'], { dir: out, rse: 'XRD1', ndownloader: 3 });
-  t.match(
-    d,
-    { downloaded: 13, failed: 0 },
-    JSON.stringify(d.files.filter((f) => f.status !== 'downloaded')),
-  );
+  t.match(d, { downloaded: 13, failed: 0 }, JSON.stringify(d.files.filter((f) => f.status !== 'downloaded')));
   for (const [name, buf] of Object.entries(data)) t.ok(readFileSync(join(out, 'ds.xrd', name)).equals(buf));
   t.ok(d.files.every((f) => f.pfn?.startsWith('root://')));
   const d2 = await downloadDids(client, ['user.root:ds.xrd'], { dir: out, rse: 'XRD1' });

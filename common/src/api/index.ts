@@ -2,5 +2,6 @@
 export * from './accounts.js';
 export * from './dids.js';
 export * from './replicas.js';
+export * from './requests.js';
 export * from './rses.js';
 export * from './rules.js';

@@ -16,11 +16,14 @@ import {
   type StorageAdapter,
   StorageError,
 } from '@oxbow/rse-adapters';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import pLimit from 'p-limit';
 import { deterministicRsePath } from '../catalog/rse-pfns.js';
 import { protocolsOf } from '../catalog/rse-protocols.js';
 import { attributesOf, loadRseSnapshots, selectByExpression } from '../catalog/rses.js';
+import { type ActiveLimit, admit, destinationLimits } from '../catalog/transfer-limits.js';
 import type { CatalogDb } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
 import { now } from '../http/dates.js';
 import { REPLICA, REQ } from '../rules/codes.js';
 import { newId } from '../rules/ids.js';
@@ -62,7 +65,17 @@ interface RseEnd {
   adapters: Map<string, StorageAdapter>;
 }
 
-/** Claims up to `n` requests for `worker` (queued and due, or claimed by a lapsed lease). */
+/** Requests a daemon may claim now: queued and due, or claimed by a lapsed lease. */
+const claimable = (t: string) => (eb: ExpressionBuilder<Database, 'requests'>) =>
+  eb.or([
+    eb.and([eb('state', '=', REQ.QUEUED), eb('next_attempt_at', '<=', t)]),
+    eb.and([eb('state', '=', REQ.SUBMITTED), eb('claimed_until', '<', t)]),
+  ]);
+
+/**
+ * Claims up to `n` requests for `worker` (queued and due, or claimed by a lapsed lease), highest
+ * priority first, within the DESTINATION transfer limits (`/requests/transfer_limits`).
+ */
 export async function claimRequests(
   catalog: CatalogDb,
   worker: string,
@@ -70,16 +83,13 @@ export async function claimRequests(
   leaseMs: number,
 ): Promise<RequestRow[]> {
   const db = catalog.db;
+  const limits = await destinationLimits(db);
+  if (limits.length) return claimWithinLimits(catalog, worker, n, leaseMs, limits);
   const t = now();
   let sub = db
     .selectFrom('requests')
     .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('state', '=', REQ.QUEUED), eb('next_attempt_at', '<=', t)]),
-        eb.and([eb('state', '=', REQ.SUBMITTED), eb('claimed_until', '<', t)]),
-      ]),
-    )
+    .where(claimable(t))
     .orderBy('priority', 'desc')
     .orderBy('created_at')
     .limit(n);
@@ -96,6 +106,81 @@ export async function claimRequests(
     .returningAll()
     .execute();
 }
+
+/**
+ * Claims under transfer limits. Counting what is active and claiming must not interleave with
+ * another daemon's claim, or both would fill the same free slots: PostgreSQL serialises claims with
+ * a transaction-scoped advisory lock, SQLite with BEGIN IMMEDIATE (the write lock, taken up front).
+ */
+async function claimWithinLimits(
+  catalog: CatalogDb,
+  worker: string,
+  n: number,
+  leaseMs: number,
+  limits: ActiveLimit[],
+): Promise<RequestRow[]> {
+  const claim = async (db: Kysely<Database>): Promise<RequestRow[]> => {
+    const t = now();
+    const active = await db
+      .selectFrom('requests')
+      .select(['dest_rse_id', 'activity', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', '=', REQ.SUBMITTED)
+      .where('claimed_until', '>=', t)
+      .groupBy(['dest_rse_id', 'activity'])
+      .execute();
+    // Candidates beyond `n`: the first ones may be held back by a full limit.
+    const candidates = await db
+      .selectFrom('requests')
+      .select(['id', 'dest_rse_id', 'activity'])
+      .where(claimable(t))
+      .orderBy('priority', 'desc')
+      .orderBy('created_at')
+      .limit(n * 25)
+      .execute();
+    const chosen = admit(
+      candidates,
+      active.map((a) => ({ ...a, n: Number(a.n) })),
+      limits,
+      n,
+    );
+    if (!chosen.length) return [];
+    return db
+      .updateTable('requests')
+      .set({
+        state: REQ.SUBMITTED,
+        claimed_by: worker,
+        claimed_until: new Date(Date.now() + leaseMs).toISOString(),
+        updated_at: t,
+      })
+      .where(
+        'id',
+        'in',
+        chosen.map((c) => c.id),
+      )
+      .where(claimable(t))
+      .returningAll()
+      .execute();
+  };
+  if (catalog.dialect === 'postgres')
+    return catalog.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(trx);
+      return claim(trx);
+    });
+  return catalog.db.connection().execute(async (c) => {
+    await sql`BEGIN IMMEDIATE`.execute(c);
+    try {
+      const rows = await claim(c);
+      await sql`COMMIT`.execute(c);
+      return rows;
+    } catch (err) {
+      await sql`ROLLBACK`.execute(c).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+/** Advisory lock key of limited claims on PostgreSQL (any constant shared by all daemons). */
+const CLAIM_LOCK = 0x0b0a7;
 
 /** Starts the transfer daemon on a catalog. */
 export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Daemon {

@@ -406,11 +406,34 @@ const m0003: Migration = {
   },
 };
 
+/** Rucio's transfer limits: at most max_transfers active transfers into an RSE expression (per activity). */
+const m0004: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('transfer_limits')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('rse_expression', 'text', (c) => c.notNull())
+      .addColumn('activity', 'text', (c) => c.notNull())
+      .addColumn('direction', 'text', (c) => c.notNull())
+      .addColumn('max_transfers', 'bigint', (c) => c.notNull())
+      .addColumn('volume', 'bigint', (c) => c.notNull())
+      .addColumn('deadline', 'bigint', (c) => c.notNull())
+      .addColumn('strategy', 'text', (c) => c.notNull())
+      .addColumn('transfers', 'bigint')
+      .addColumn('waitings', 'bigint')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addUniqueConstraint('transfer_limits_key', ['rse_expression', 'activity', 'direction'])
+      .execute();
+  },
+};
+
 /** All migrations in order; kysely records applied ones in its own table. */
 export const migrations: Record<string, Migration> = {
   '0001_catalog': m0001,
   '0002_rules': m0002,
   '0003_rse_space': m0003,
+  '0004_transfer_limits': m0004,
 };
 
 /** Provider that hands kysely's Migrator the in-code migrations (no files read at run time). */

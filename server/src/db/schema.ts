@@ -319,6 +319,22 @@ export interface RseLimitsTable {
   updated_at: string;
 }
 
+/** Rucio's transfer limit: active transfers allowed into (or out of) an RSE expression. */
+export interface TransferLimitsTable {
+  id: string;
+  rse_expression: string;
+  activity: string;
+  direction: string;
+  max_transfers: number;
+  volume: number;
+  deadline: number;
+  strategy: string;
+  transfers: number | null;
+  waitings: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** The whole catalog as kysely sees it. */
 export interface Database {
   accounts: AccountsTable;
@@ -342,4 +358,5 @@ export interface Database {
   requests_history: RequestsHistoryTable;
   rse_usage: RseUsageTable;
   rse_limits: RseLimitsTable;
+  transfer_limits: TransferLimitsTable;
 }

@@ -81,6 +81,7 @@ export const perm = {
   deleteProtocol: (c: Caller) => check(c, 'deleteProtocol'),
   setRseUsage: (c: Caller) => check(c, 'setRseUsage'),
   setRseLimit: (c: Caller) => check(c, 'setRseLimit'),
+  setTransferLimit: (c: Caller) => check(c, 'setTransferLimit'),
   setTombstone: (c: Caller) => check(c, 'setTombstone'),
   // Skipping the RSE availability check when adding or deleting replicas (Rucio's skip_availability_check).
   skipAvailabilityCheck: (c: Caller) => decide(c, 'skipAvailabilityCheck').allowed,

@@ -52,6 +52,7 @@ export const RULES = {
   deleteProtocol: admin('delete protocol'),
   setRseUsage: admin('set RSE usage'),
   setRseLimit: admin('set RSE limits'),
+  setTransferLimit: admin('set transfer limits'),
   // DIDs and replicas
   readDid: { who: 'anyone', storage: 'read', limitedProxy: true, what: 'read' },
   addDid: { who: 'scope-owner', storage: 'create', limitedProxy: true, what: 'add data identifier' },

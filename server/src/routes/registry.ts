@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { didRoutes } from './dids.js';
 import { replicaRoutes } from './replicas.js';
+import { requestRoutes } from './requests.js';
 import { rseRoutes } from './rses.js';
 import { ruleRoutes } from './rules.js';
 
@@ -12,4 +13,5 @@ export async function registerCatalogRoutes(app: FastifyInstance, ctx: AppContex
   await rseRoutes(app, ctx);
   await replicaRoutes(app, ctx);
   await ruleRoutes(app, ctx);
+  await requestRoutes(app, ctx);
 }
