@@ -5,14 +5,21 @@
  * restarted reaper finishes the half-done deletions (rows left BEING_DELETED, some whose file is
  * already gone) and leaves exactly the protected replicas.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ListedReplica } from '@oxbow/common';
-import { adler32, deterministicPath } from '@oxbow/common/rucio/index';
+import { deterministicPath } from '@oxbow/common/rucio/index';
 import t, { type Test } from 'tap';
 import { baseEnv } from './helpers.js';
-import { type Child, filePrefix, rootClient, spawnOxbow, startServerProcess } from './rules-support.js';
+import {
+  type Child,
+  filePrefix,
+  rootClient,
+  seedDataset,
+  spawnOxbow,
+  startServerProcess,
+} from './rules-support.js';
 
 const SCOPE = 'reap';
 const N_PURGED = 4000;
@@ -46,22 +53,7 @@ t.test('SIGKILL of the reaper mid-deletion, repeatedly, then restart', async (t)
     ...Array.from({ length: N_PURGED }, (_, i) => `p${i}.root`),
     ...Array.from({ length: N_KEPT }, (_, i) => `k${i}.root`),
   ];
-  const files = names.map((name) => {
-    const data = Buffer.alloc(SIZE, name);
-    const p = join(prefix, deterministicPath(SCOPE, name));
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, data);
-    return { scope: SCOPE, name, bytes: SIZE, adler32: adler32(data), state: 'A' as const };
-  });
-  for (let i = 0; i < files.length; i += 1000)
-    await client.replicas.add('LOCAL_DISK1', files.slice(i, i + 1000));
-  await client.dids.add(SCOPE, 'all', { type: 'DATASET' });
-  for (let i = 0; i < names.length; i += 1000)
-    await client.dids.attach(
-      SCOPE,
-      'all',
-      names.slice(i, i + 1000).map((name) => ({ scope: SCOPE, name })),
-    );
+  await seedDataset(client, 'LOCAL_DISK1', SCOPE, 'all', names, (i) => Buffer.alloc(SIZE, names[i]!));
   // The kept files are protected by a rule (a lock each); the others are purged.
   await client.dids.add(SCOPE, 'keep', { type: 'DATASET' });
   await client.dids.attach(

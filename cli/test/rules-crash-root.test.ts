@@ -1,32 +1,24 @@
-/**
- * Crash safety on a non-posix destination: a separate `oxbow daemon transfer` streaming a large file
- * from LOCAL_DISK1 into a real XRootD server (root://) is killed with SIGKILL mid-copy. The XRootD
- * writer is an `xrdcp - root://…/.NAME.oxbow-part-…` child fed through its stdin; the test finds out
- * what that child does when its parent dies, checks nothing is AVAILABLE or at the final name, and
- * that a restarted daemon removes the orphan temporary on the XRootD server and completes the rule.
- */
-import { randomFillSync } from 'node:crypto';
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { ListedReplica } from '@oxbow/common';
-import { adler32Update, deterministicPath, formatAdler32 } from '@oxbow/common/rucio/index';
+import { join } from 'node:path';
+import { deterministicPath } from '@oxbow/common/rucio/index';
 import t from 'tap';
 import type * as RseServers from '../../rse-adapters/test/servers.js';
 import { baseEnv } from './helpers.js';
-import { type Child, filePrefix, rootClient, spawnOxbow, startServerProcess } from './rules-support.js';
+import {
+  type Child,
+  crashDaemonArgs,
+  daemonLogs,
+  fileAdler32,
+  replicaState,
+  rootClient,
+  seedLargeReplica,
+  spawnOxbow,
+  startServerProcess,
+  tempsOf,
+  waitForPartialTemp,
+  waitRuleSettled,
+} from './rules-support.js';
 
 const SCOPE = 'crashroot';
 const MB = 1 << 20;
@@ -36,22 +28,6 @@ const SIZE_MB = Number(process.env.CRASH_ROOT_TEST_MB ?? 200);
 const servers = (await import(
   new URL('../../../rse-adapters/dist/test/servers.js', import.meta.url).href
 )) as typeof RseServers;
-
-/** adler32 of a file, streamed. */
-async function fileAdler32(path: string): Promise<string> {
-  let a = 1;
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MB }))
-    a = adler32Update(a, chunk as Buffer);
-  return formatAdler32(a);
-}
-
-/** Temporary names the root:// writer uses next to a file, as full local paths in the server's data dir. */
-const tempsOf = (full: string) =>
-  existsSync(dirname(full))
-    ? readdirSync(dirname(full))
-        .filter((n) => n.includes('.oxbow-part-'))
-        .map((n) => join(dirname(full), n))
-    : [];
 
 /** Pids of live processes whose command line mentions `needle` (read from /proc, nothing killed here). */
 function pidsMentioning(needle: string): number[] {
@@ -95,59 +71,21 @@ t.test('SIGKILL of a transfer daemon mid-copy to root://, then restart', async (
     },
   });
 
-  // A large file of random bytes (1 MiB of random data repeated with a varying first word), streamed.
   const name = 'big.bin';
-  const src = join(await filePrefix(client, 'LOCAL_DISK1'), deterministicPath(SCOPE, name));
-  mkdirSync(dirname(src), { recursive: true });
-  const block = randomFillSync(Buffer.alloc(MB));
-  const fd = openSync(src, 'w');
-  let a = 1;
-  for (let i = 0; i < SIZE_MB; i++) {
-    block.writeUInt32LE(i, 0);
-    writeSync(fd, block);
-    a = adler32Update(a, block);
-  }
-  closeSync(fd);
-  const bytes = SIZE_MB * MB;
-  const sum = formatAdler32(a);
-  await client.replicas.add('LOCAL_DISK1', [{ scope: SCOPE, name, bytes, adler32: sum, state: 'A' }]);
+  const { bytes, adler32: sum } = await seedLargeReplica(client, SCOPE, name, SIZE_MB);
   const [id] = await client.rules.addFor([{ scope: SCOPE, name }], 1, 'XRD_CRASH');
   // The server's file for root://127.0.0.1:port//rucio/<path>: oss.localroot + /rucio/<path>.
   const dest = join(xrd.dataDir, 'rucio', deterministicPath(SCOPE, name));
-  const replicaOn = async (rse: string) => {
-    const rows: ListedReplica[] = [];
-    for await (const r of client.replicas.list({ dids: [{ scope: SCOPE, name }], all_states: true }))
-      rows.push(r);
-    return (rows[0]?.states as Record<string, string> | undefined)?.[rse];
-  };
+  const replicaOn = (rse: string) => replicaState(client, SCOPE, name, rse);
   t.equal(await replicaOn('XRD_CRASH'), 'COPYING', 'the judge created the destination replica');
 
-  const daemonArgs = [
-    'daemon',
-    'transfer',
-    '--data-dir',
-    dataDir,
-    '--lease',
-    '2',
-    '--concurrency',
-    '1',
-    '--interval',
-    '200',
-  ];
+  const daemonArgs = crashDaemonArgs(dataDir);
   let d: Child = spawnOxbow(daemonArgs, baseEnv({}));
   t.teardown(() => {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
   });
   // Kill once the XRootD server holds part of the bytes under the temporary name.
-  let partial = 0;
-  let tmp: string | undefined;
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    tmp = tempsOf(dest)[0];
-    partial = tmp ? (statSync(tmp, { throwIfNoEntry: false })?.size ?? 0) : 0;
-    if (partial > 8 * MB) break;
-    await sleep(10);
-  }
+  const { tmp, partial } = await waitForPartialTemp(dest, 8 * MB);
   t.ok(tmp, 'the writer streams into a temporary name on the XRootD server');
   const tmpName = tmp ? tmp.slice(tmp.lastIndexOf('/') + 1) : 'no-temp-seen';
   // The daemon's xrdcp child, found by the unique temporary name in its command line.
@@ -200,20 +138,11 @@ t.test('SIGKILL of a transfer daemon mid-copy to root://, then restart', async (
 
   // A new daemon takes the claim over once its lease lapses, cleans up on the server and copies.
   d = spawnOxbow(daemonArgs, baseEnv({}));
-  let rule = await client.rules.get(id!);
-  const end = Date.now() + 90_000;
-  while (rule.state !== 'OK' && rule.state !== 'STUCK' && Date.now() < end) {
-    await sleep(250);
-    rule = await client.rules.get(id!);
-  }
+  const rule = await waitRuleSettled(client, id!);
   t.equal(rule.state, 'OK', `rule OK after the restart (${d.stderr().slice(-300)})`);
   d.child.kill('SIGTERM');
   t.equal((await d.exited).code, 0, 'graceful stop');
-  const logs = d
-    .stdout()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { event: string; result?: string; files?: number; destination?: string });
+  const logs = daemonLogs(d);
   t.ok(
     logs.some((l) => l.event === 'orphan_temp_removed' && l.files === 1 && l.destination === 'XRD_CRASH'),
     'the restarted daemon removed the orphan on the XRootD server',

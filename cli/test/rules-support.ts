@@ -1,13 +1,26 @@
 /** Child-process `oxbow server` / `oxbow daemon` and file seeding shared by the rule tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createClient, type OxbowClient } from '@oxbow/client';
-import { adler32, deterministicPath } from '@oxbow/common/rucio/index';
+import type { ListedReplica } from '@oxbow/common';
+import { adler32, adler32Update, deterministicPath, formatAdler32 } from '@oxbow/common/rucio/index';
 import { OXBOW_BIN } from './helpers.js';
 
 export const ROOT_PW = 'rules-cli-root-secret';
+const MB = 1 << 20;
 
 /** A running child process with its collected output. */
 export interface Child {
@@ -110,3 +123,95 @@ export async function seedDataset(
   );
   return datas;
 }
+
+/** adler32 of a file, streamed. */
+export async function fileAdler32(path: string): Promise<string> {
+  let a = 1;
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MB }))
+    a = adler32Update(a, chunk as Buffer);
+  return formatAdler32(a);
+}
+
+/** Temporary names a writer uses next to a file (full paths in the same local directory). */
+export const tempsOf = (full: string): string[] =>
+  existsSync(dirname(full))
+    ? readdirSync(dirname(full))
+        .filter((n) => n.includes('.oxbow-part-'))
+        .map((n) => join(dirname(full), n))
+    : [];
+
+/**
+ * Writes a large file of `sizeMb` MiB (1 MiB of random bytes repeated, its first word varied) at
+ * `scope:name`'s deterministic path on LOCAL_DISK1, streamed, and registers it AVAILABLE there.
+ */
+export async function seedLargeReplica(client: OxbowClient, scope: string, name: string, sizeMb: number) {
+  const src = join(await filePrefix(client, 'LOCAL_DISK1'), deterministicPath(scope, name));
+  mkdirSync(dirname(src), { recursive: true });
+  const block = randomFillSync(Buffer.alloc(MB));
+  const fd = openSync(src, 'w');
+  let a = 1;
+  for (let i = 0; i < sizeMb; i++) {
+    block.writeUInt32LE(i, 0);
+    writeSync(fd, block);
+    a = adler32Update(a, block);
+  }
+  closeSync(fd);
+  const bytes = sizeMb * MB;
+  const sum = formatAdler32(a);
+  await client.replicas.add('LOCAL_DISK1', [{ scope, name, bytes, adler32: sum, state: 'A' }]);
+  return { bytes, adler32: sum };
+}
+
+/** State name of a DID's replica on an RSE (all states listed), or undefined. */
+export async function replicaState(client: OxbowClient, scope: string, name: string, rse: string) {
+  const rows: ListedReplica[] = [];
+  for await (const r of client.replicas.list({ dids: [{ scope, name }], all_states: true })) rows.push(r);
+  return (rows[0]?.states as Record<string, string> | undefined)?.[rse];
+}
+
+/** `oxbow daemon transfer` with a short lease and one copy at a time, for the crash tests. */
+export const crashDaemonArgs = (dataDir: string) => [
+  'daemon',
+  'transfer',
+  '--data-dir',
+  dataDir,
+  '--lease',
+  '2',
+  '--concurrency',
+  '1',
+  '--interval',
+  '200',
+];
+
+/** Waits (up to 60 s) until a temporary file next to `dest` holds more than `minBytes`; its path and size. */
+export async function waitForPartialTemp(dest: string, minBytes: number) {
+  let partial = 0;
+  let tmp: string | undefined;
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    tmp = tempsOf(dest)[0];
+    partial = tmp ? (statSync(tmp, { throwIfNoEntry: false })?.size ?? 0) : 0;
+    if (partial > minBytes) break;
+    await new Promise((ok) => setTimeout(ok, 10));
+  }
+  return { tmp, partial };
+}
+
+/** Polls a rule until it is OK or STUCK (up to `ms`). */
+export async function waitRuleSettled(client: OxbowClient, id: string, ms = 90_000) {
+  let rule = await client.rules.get(id);
+  const end = Date.now() + ms;
+  while (rule.state !== 'OK' && rule.state !== 'STUCK' && Date.now() < end) {
+    await new Promise((ok) => setTimeout(ok, 250));
+    rule = await client.rules.get(id);
+  }
+  return rule;
+}
+
+/** The JSON log lines a daemon wrote. */
+export const daemonLogs = (d: Child) =>
+  d
+    .stdout()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; result?: string; files?: number; destination?: string });

@@ -12,46 +12,11 @@ import { addRse, getRseRecord, setRseAttribute } from '../src/catalog/rses.js';
 import { reapOnce } from '../src/daemons/reaper.js';
 import { OBSOLETE } from '../src/rules/codes.js';
 import type { TestServer } from '../src/testing/server.js';
+import { call, userToken } from './support/api.js';
 import { forEachDialect, jsonLines } from './support/dialects.js';
 
-type H = Record<string, string>;
 const SCOPE = 'space';
 const SIZE = 10_000;
-
-function call(
-  s: TestServer,
-  method: 'GET' | 'PUT' | 'DELETE',
-  url: string,
-  body?: unknown,
-  headers: H = s.headers,
-) {
-  return s.app.inject({
-    method,
-    url,
-    headers,
-    ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-}
-
-/** Account `jdoe` (not an admin) and its token headers. */
-async function userToken(s: TestServer): Promise<H> {
-  await s.app.inject({
-    method: 'POST',
-    url: '/accounts/jdoe',
-    headers: s.headers,
-    payload: { type: 'USER' },
-  });
-  await s.app.inject({
-    method: 'PUT',
-    url: '/identities/jdoe/userpass',
-    headers: { ...s.headers, 'x-rucio-username': 'jdoe', 'x-rucio-password': 'pw-of-jdoe' },
-  });
-  const login = await s.app.inject({
-    url: '/auth/userpass',
-    headers: { 'x-rucio-account': 'jdoe', 'x-rucio-username': 'jdoe', 'x-rucio-password': 'pw-of-jdoe' },
-  });
-  return { 'x-rucio-auth-token': login.headers['x-rucio-auth-token'] as string };
-}
 
 /** A posix RSE under the server's data dir; returns its prefix. */
 async function addPosixRse(s: TestServer, rse: string): Promise<string> {

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { type ListedFile, listedFileJson, listReplicas } from '../src/catalog/replica-list.js';
 import type { TestServer } from '../src/testing/server.js';
+import { call, type H } from './support/api.js';
 import { forEachDialect, jsonLines } from './support/dialects.js';
 
-type H = Record<string, string>;
 type Listed = {
   scope: string;
   name: string;
@@ -26,21 +26,6 @@ type Listed = {
   states: Record<string, string>;
   parents?: string[];
 };
-
-function call(
-  s: TestServer,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  body?: unknown,
-  headers: H = s.headers,
-) {
-  return s.app.inject({
-    method,
-    url,
-    headers,
-    ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-}
 
 async function must(p: ReturnType<typeof call>, what: string) {
   const r = await p;

@@ -8,43 +8,8 @@ import { claimRequests } from '../src/daemons/transfer.js';
 import { REQ } from '../src/rules/codes.js';
 import { newId } from '../src/rules/ids.js';
 import type { TestServer } from '../src/testing/server.js';
+import { call, type H, userToken } from './support/api.js';
 import { forEachDialect, jsonLines } from './support/dialects.js';
-
-type H = Record<string, string>;
-
-function call(
-  s: TestServer,
-  method: 'GET' | 'PUT' | 'DELETE',
-  url: string,
-  body?: unknown,
-  headers: H = s.headers,
-) {
-  return s.app.inject({
-    method,
-    url,
-    headers,
-    ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-}
-
-async function userToken(s: TestServer): Promise<H> {
-  await s.app.inject({
-    method: 'POST',
-    url: '/accounts/jdoe',
-    headers: s.headers,
-    payload: { type: 'USER' },
-  });
-  await s.app.inject({
-    method: 'PUT',
-    url: '/identities/jdoe/userpass',
-    headers: { ...s.headers, 'x-rucio-username': 'jdoe', 'x-rucio-password': 'pw-of-jdoe' },
-  });
-  const login = await s.app.inject({
-    url: '/auth/userpass',
-    headers: { 'x-rucio-account': 'jdoe', 'x-rucio-username': 'jdoe', 'x-rucio-password': 'pw-of-jdoe' },
-  });
-  return { 'x-rucio-auth-token': login.headers['x-rucio-auth-token'] as string };
-}
 
 /** Queues `n` transfer requests into an RSE for an activity. */
 async function queue(s: TestServer, rse: string, activity: string, n: number, tag: string) {
