@@ -139,7 +139,17 @@ forEachDialect(t, 'claims stay within transfer limits', async (t, s) => {
     .set({ claimed_until: new Date(Date.now() - 1000).toISOString() })
     .where('id', '=', lapsed.id)
     .execute();
-  t.equal((await claimRequests(s.catalog, 'w3', 100, 60_000)).length, 1, 'the lapsed slot is taken once');
+  const retaken = await claimRequests(s.catalog, 'w3', 100, 60_000);
+  t.equal(retaken.length, 1, 'the lapsed slot is taken once');
+  // A request taken over from a lapsed claim is marked for the orphan check; fresh claims are not.
+  t.ok(
+    retaken.every((r) => (r.id === lapsed.id) === (r.orphan_check === 1)),
+    'orphan check only on the taken-over request',
+  );
+  t.ok(
+    got.every((r) => r.orphan_check === 0),
+    'first claims need no orphan check',
+  );
   a = await active(s);
   t.equal(a.count('DST_A'), 3);
 

@@ -73,6 +73,19 @@ const claimable = (t: string) => (eb: ExpressionBuilder<Database, 'requests'>) =
   ]);
 
 /**
+ * What a claim writes. Taking over a lapsed claim (state still SUBMITTED) marks the request for an
+ * orphan check: its previous writer may have left a temporary file (SET sees the old state).
+ */
+const claimSet =
+  (worker: string, leaseMs: number, t: string) => (eb: ExpressionBuilder<Database, 'requests'>) => ({
+    state: REQ.SUBMITTED,
+    claimed_by: worker,
+    claimed_until: new Date(Date.now() + leaseMs).toISOString(),
+    orphan_check: eb.case().when('state', '=', REQ.SUBMITTED).then(1).else(eb.ref('orphan_check')).end(),
+    updated_at: t,
+  });
+
+/**
  * Claims up to `n` requests for `worker` (queued and due, or claimed by a lapsed lease), highest
  * priority first, within the DESTINATION transfer limits (`/requests/transfer_limits`).
  */
@@ -96,12 +109,7 @@ export async function claimRequests(
   if (catalog.dialect === 'postgres') sub = sub.forUpdate().skipLocked();
   return db
     .updateTable('requests')
-    .set({
-      state: REQ.SUBMITTED,
-      claimed_by: worker,
-      claimed_until: new Date(Date.now() + leaseMs).toISOString(),
-      updated_at: t,
-    })
+    .set(claimSet(worker, leaseMs, t))
     .where('id', 'in', sub)
     .returningAll()
     .execute();
@@ -146,12 +154,7 @@ async function claimWithinLimits(
     if (!chosen.length) return [];
     return db
       .updateTable('requests')
-      .set({
-        state: REQ.SUBMITTED,
-        claimed_by: worker,
-        claimed_until: new Date(Date.now() + leaseMs).toISOString(),
-        updated_at: t,
-      })
+      .set(claimSet(worker, leaseMs, t))
       .where(
         'id',
         'in',
@@ -226,10 +229,11 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
 
   /**
    * Best effort: a failed clean-up is logged and the copy goes on (it writes under a fresh
-   * temporary name anyway); an orphan left now is found by the next attempt.
+   * temporary name anyway); the request stays marked, so the next attempt looks again. True when clean.
    */
-  async function removeOrphans(dest: RseEnd, path: string, protos: RseProtocol[]): Promise<void> {
+  async function removeOrphans(dest: RseEnd, path: string, protos: RseProtocol[]): Promise<boolean> {
     const done = new Set<StorageAdapter>();
+    let clean = true;
     for (const p of protos) {
       try {
         const a = adapterFor(dest, p);
@@ -238,10 +242,12 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
         const n = await a.removeOrphanTemps(path);
         if (n > 0) log({ event: 'orphan_temp_removed', destination: dest.rse, path, files: n, worker });
       } catch (err) {
+        clean = false;
         const error = err instanceof StorageError ? `${err.code}: ${err.message}` : String(err);
         log({ event: 'orphan_temp_cleanup_failed', destination: dest.rse, path, error, worker });
       }
     }
+    return clean;
   }
 
   async function copy(r: RequestRow): Promise<{ sourceRseId: string; source: string; method: string }> {
@@ -282,8 +288,13 @@ export function transferDaemon(catalog: CatalogDb, o: TransferOptions = {}): Dae
     const dst = adapterFor(dest, writeProto);
     const tpcWrite = orderProtocols(dest.protocols, 'third_party_copy_write', 'wan')[0];
     // Only the holder of this request's claim writes this name, so temporaries next to it are
-    // orphans of a killed (or lease-lost) writer. A TPC protocol may reach the storage another way.
-    await removeOrphans(dest, path, tpcWrite ? [writeProto, tpcWrite] : [writeProto]);
+    // orphans of a killed (or lease-lost) writer: looked for only on requests taken over from one.
+    // A TPC protocol may reach the storage another way.
+    if (
+      Number(r.orphan_check) === 1 &&
+      (await removeOrphans(dest, path, tpcWrite ? [writeProto, tpcWrite] : [writeProto]))
+    )
+      await db.updateTable('requests').set({ orphan_check: 0 }).where('id', '=', r.id).execute();
     // Rotate sources across attempts so a failing source is not retried forever.
     const ordered = sources.map((_s, i) => sources[(i + Number(r.attempts)) % sources.length]!);
     let lastErr: unknown;

@@ -428,12 +428,26 @@ const m0004: Migration = {
   },
 };
 
+/**
+ * Requests taken over from a writer that died (or lost its lease) are marked, so that only they pay
+ * for looking for orphan temporaries at the destination.
+ */
+const m0005: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .alterTable('requests')
+      .addColumn('orphan_check', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
 /** All migrations in order; kysely records applied ones in its own table. */
 export const migrations: Record<string, Migration> = {
   '0001_catalog': m0001,
   '0002_rules': m0002,
   '0003_rse_space': m0003,
   '0004_transfer_limits': m0004,
+  '0005_request_orphan_check': m0005,
 };
 
 /** Provider that hands kysely's Migrator the in-code migrations (no files read at run time). */

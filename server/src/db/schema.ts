@@ -280,6 +280,8 @@ export interface RequestsTable {
   next_attempt_at: string;
   claimed_by: string | null;
   claimed_until: string | null;
+  /** 1 once claimed from a lapsed lease, until the orphan temporaries at the destination are gone. */
+  orphan_check: Generated<number>;
   err_msg: string | null;
   created_at: string;
   updated_at: string;
