@@ -239,9 +239,18 @@ forEachDialect(t, 'reaper: obsolete only, MinFreeSpace shortfall, greedy', async
   await call(s, 'PUT', '/rses/SPACE_DISK/usage', { source: 'srm', used: 1_000_000, free: 0 });
   t.equal(await reapOnce(s.catalog, { log }), 0);
 
+  // Used space from the catalog ('rucio': the 5 replicas left, 50,000 bytes), total reported by srm:
+  // free 10,000 against MinFreeSpace 15,000, so the oldest expired replica (e2) goes.
+  await setRseAttribute(s.catalog.db, 'SPACE_DISK', 'source_for_used_space', 'rucio');
+  await call(s, 'PUT', '/rses/SPACE_DISK/usage', { source: 'srm', used: 0, free: 60_000 });
+  await call(s, 'PUT', '/rses/SPACE_DISK/limits', { name: 'MinFreeSpace', value: 15_000 });
+  t.equal(await reapOnce(s.catalog, { log }), 1);
+  t.same(await left(s, 'SPACE_DISK', prefix), ['e1', 'future', 'kept', 'locked']);
+  t.equal(await reapOnce(s.catalog, { log }), 0, 'the catalog count fell with it: no shortfall left');
+
   // Greedy: the RSE attribute (Rucio's greedyDeletion) — every expired unlocked replica, not the future one.
   await setRseAttribute(s.catalog.db, 'SPACE_DISK', 'greedyDeletion', true);
-  t.equal(await reapOnce(s.catalog, { log }), 2);
+  t.equal(await reapOnce(s.catalog, { log }), 1);
   t.same(await left(s, 'SPACE_DISK', prefix), ['future', 'kept', 'locked']);
 
   // Greedy: the daemon option, on another RSE.

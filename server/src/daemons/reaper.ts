@@ -128,8 +128,18 @@ export async function reapOnce(catalog: CatalogDb, o: ReaperOptions = {}): Promi
     if (!protocol) continue;
     const attrs = await attributesOf(db, rseId);
     const greedy = Boolean(o.greedy) || truthy(attrs.greedyDeletion);
-    if (!greedy) await probePosix(catalog, rseId, protocol);
-    const need = deletionNeed(greedy, await usageOf(db, rseId, rse), await limitsOf(db, rseId), attrs);
+    let need: DeletionNeed;
+    if (greedy) need = deletionNeed(true, [], {}, attrs);
+    else {
+      await probePosix(catalog, rseId, protocol);
+      // Only the sources the decision reads: the 'rucio' one is a sum over the RSE's replicas.
+      const sources = new Set([
+        String(attrs.source_for_total_space ?? 'storage'),
+        String(attrs.source_for_used_space ?? 'storage'),
+      ]);
+      const usage = (await Promise.all([...sources].map((src) => usageOf(db, rseId, rse, src)))).flat();
+      need = deletionNeed(false, usage, await limitsOf(db, rseId), attrs);
+    }
     const victims = await pickVictims(catalog, rseId, need, o.batch ?? 200);
     if (!victims.length) continue;
     if (need.reason === 'min_free_space')
